@@ -1,0 +1,140 @@
+"""Headless commands (DESIGN §6): diagnose, probe, serve-mock. Exit 0 whatever the verdict;
+2 for unusable input or arguments, with one line on stderr and never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.diagnose import DiagnoseError, diagnose_bytes
+from core.report import format_report
+from core.spec import DIALECTS
+
+__all__ = ["main"]
+
+OFFICIAL_KEYS = {
+    "api.openai.com": ("OPENAI_API_KEY", ("openai-chat", "openai-responses")),
+    "api.anthropic.com": ("ANTHROPIC_API_KEY", ("anthropic",)),
+    "generativelanguage.googleapis.com": ("GEMINI_API_KEY", ("gemini",)),
+}
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with this one-line message."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="streamscope", description="See what an LLM API stream really did."
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("diagnose", help="judge a raw stream body, a saved run or a pasted log")
+    d.add_argument("file", help="a file, or - for standard input")
+    d.add_argument("--dialect", default="auto", choices=("auto", *DIALECTS))
+    d.add_argument("--json", action="store_true", help="print the verdict JSON")
+
+    p = sub.add_parser("probe", help="one live run against a provider")
+    p.add_argument("--base-url", required=True, help="API base URL, or 'mock' for the built-in")
+    p.add_argument("--dialect", required=True, choices=DIALECTS)
+    p.add_argument("--model", required=True)
+    p.add_argument("--prompt", default="Write a short paragraph about streaming APIs.")
+    p.add_argument("--system")
+    p.add_argument("--max-tokens", type=int, default=1024)
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=JSON")
+    p.add_argument("--header", action="append", default=[], metavar="'K: V'")
+    p.add_argument("--api-key-env", metavar="NAME")
+    p.add_argument("--connect-timeout", type=float, default=10.0)
+    p.add_argument("--first-byte-timeout", type=float, default=60.0)
+    p.add_argument("--stall-timeout", type=float, default=60.0)
+    p.add_argument("--total-timeout", type=float)
+    p.add_argument("--retries", type=int, default=0)
+    p.add_argument("--continue-until-complete", type=int, default=0, metavar="K")
+    p.add_argument("--save", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("serve-mock", help="run the built-in mock provider")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="default scenario parameter, e.g. tps=200 (x-mock-params names)",
+    )
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "diagnose":
+            return _diagnose(args)
+        if args.command == "probe":
+            from core.probe import probe_main
+
+            return probe_main(args)
+        return _serve_mock(args)
+    except (UsageError, DiagnoseError) as exc:
+        print(f"streamscope {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    if args.file == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        path = Path(args.file)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    replay = diagnose_bytes(data, args.dialect)
+    if args.json:
+        print(json.dumps(replay.verdict.to_json(), indent=2, ensure_ascii=False))
+    else:
+        source = {"body": "raw body", "log": "pasted log", "saved_run": "saved run"}[replay.kind]
+        print(f"{source}, dialect {replay.dialect}")
+        print(format_report(replay.verdict, replay.notes))
+    return 0
+
+
+def _serve_mock(args: argparse.Namespace) -> int:
+    from core.mock import serve_forever
+
+    defaults = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {item!r} is not KEY=VALUE")
+        defaults[key.strip()] = value.strip()
+    serve_forever(args.host, args.port, defaults)
+    return 0
+
+
+def resolve_key(base_url: str, dialect: str, key_env: str | None) -> str | None:
+    """`--api-key-env` wins; a dialect's usual variable only for its official host."""
+    if key_env:
+        value = os.environ.get(key_env)
+        if not value:
+            raise UsageError(f"--api-key-env {key_env}: that environment variable is not set")
+        return value
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(base_url).hostname or "").lower()
+    entry = OFFICIAL_KEYS.get(host)
+    if entry and dialect in entry[1]:
+        return os.environ.get(entry[0]) or None
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""OpenAI Chat Completions and every compatible server (relays, DeepSeek, vLLM, Ollama /v1,
+LM Studio, llama.cpp). Relay deviations are recognised and flagged, never trusted blindly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.dialects.base import Finish, Parser, auth_headers, join_url, merge_body
+from core.events import StreamEvent
+from core.spec import HttpRequest, RunSpec
+
+__all__ = ["ChatParser", "build_request", "map_finish"]
+
+_STANDARD = {
+    "stop": ("completed", "natural"),
+    "length": ("truncated", "max_tokens"),
+    "tool_calls": ("tool_calls", None),
+    "function_call": ("tool_calls", None),
+    "content_filter": ("blocked", "content_filter"),
+}
+# Values relays and compatible servers send; mapped to what they mean, flagged nonstandard.
+_FOREIGN = {
+    "max_tokens": ("truncated", "max_tokens"),
+    "model_length": ("truncated", "context_window"),
+    "end_turn": ("completed", "natural"),
+    "eos": ("completed", "natural"),
+    "eos_token": ("completed", "natural"),
+    "stop_sequence": ("completed", "stop_sequence"),
+    "tool_use": ("tool_calls", None),
+    "error": ("upstream_error", "error"),
+    "insufficient_system_resource": ("upstream_error", "insufficient_system_resource"),
+}
+
+
+def map_finish(raw: str, refusal: bool, stop_reason: Any, where: str) -> Finish:
+    evidence = f'finish_reason "{raw}" in {where}'
+    if raw in _STANDARD:
+        outcome, detail = _STANDARD[raw]
+        if raw == "stop" and refusal:
+            return Finish(raw, "blocked", "refusal", evidence + " after delta.refusal text")
+        if raw == "stop" and isinstance(stop_reason, str) and stop_reason:
+            return Finish(
+                raw, "completed", "stop_sequence", evidence + f' with stop_reason "{stop_reason}"'
+            )
+        return Finish(raw, outcome, detail, evidence)
+    if raw in _FOREIGN:
+        outcome, detail = _FOREIGN[raw]
+        return Finish(raw, outcome, detail, evidence + " (a relay's nonstandard value)", True)
+    return Finish(raw, "unknown", None, evidence)
+
+
+class ChatParser(Parser):
+    dialect = "openai-chat"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chunks = 0
+
+    def parse_text(self, name: str, data: str, t_ns: int, out: list[StreamEvent]) -> bool:
+        if data.strip() == "[DONE]":
+            self.facts.terminator_seen = True
+            self.facts.terminator_name = "data: [DONE]"
+            return True
+        return False
+
+    def parse(self, name: str, obj: Any, t_ns: int, out: list[StreamEvent]) -> None:
+        self._chunks += 1
+        if not isinstance(obj, dict):
+            self._malformed(str(obj))
+            return
+        err = obj.get("error")
+        if err is not None and not obj.get("choices"):
+            if isinstance(err, dict):
+                code = err.get("code") or err.get("type")
+                self.error(code, err.get("message"), "an error object in the stream", t_ns, out)
+            else:
+                self.error(None, err, "an error object in the stream", t_ns, out)
+            return
+        if isinstance(obj.get("id"), str):
+            self.facts.response_id = obj["id"]
+        choices = obj.get("choices")
+        if isinstance(choices, list):
+            for choice in choices:
+                if isinstance(choice, dict) and choice.get("index", 0) == 0:
+                    self._choice(choice, t_ns, out)
+        usage = obj.get("usage")
+        if isinstance(usage, dict):
+            self.usage(usage.get("prompt_tokens"), usage.get("completion_tokens"), t_ns, out)
+
+    def _choice(self, choice: dict[str, Any], t_ns: int, out: list[StreamEvent]) -> None:
+        delta = choice.get("delta") or choice.get("message") or {}
+        if isinstance(delta, dict):
+            for key in ("reasoning_content", "reasoning"):
+                if isinstance(delta.get(key), str):
+                    self.thinking(delta[key], t_ns, out)
+            if isinstance(delta.get("content"), str):
+                self.text(delta["content"], t_ns, out)
+            if isinstance(delta.get("refusal"), str):
+                self.refusal(delta["refusal"], t_ns, out)
+            for call in delta.get("tool_calls") or []:
+                if isinstance(call, dict):
+                    fn = call.get("function") or {}
+                    self.tool_delta(
+                        call.get("index", 0),
+                        call.get("id"),
+                        fn.get("name"),
+                        fn.get("arguments") or "",
+                        t_ns,
+                        out,
+                    )
+            legacy = delta.get("function_call")
+            if isinstance(legacy, dict):
+                self.tool_delta(
+                    0, None, legacy.get("name"), legacy.get("arguments") or "", t_ns, out
+                )
+        raw = choice.get("finish_reason")
+        if isinstance(raw, str) and raw:  # a relay's "" counts as none
+            where = f"chunk {self._chunks}"
+            finish = map_finish(raw, bool(self.facts.refusal), choice.get("stop_reason"), where)
+            self.finish(finish, t_ns, out)
+
+
+def build_request(spec: RunSpec) -> HttpRequest:
+    messages = list(spec.messages)
+    if spec.system:
+        messages.insert(0, {"role": "system", "content": spec.system})
+    body: dict[str, Any] = {"model": spec.model, "messages": messages, "stream": True}
+    if spec.include_usage:
+        body["stream_options"] = {"include_usage": True}
+    if spec.max_tokens is not None:
+        body[spec.max_tokens_field or "max_tokens"] = spec.max_tokens
+    if spec.temperature is not None:
+        body["temperature"] = spec.temperature
+    if spec.stop:
+        body["stop"] = list(spec.stop)
+    if spec.tools:
+        body["tools"] = list(spec.tools)
+    if spec.reasoning_effort:
+        body["reasoning_effort"] = spec.reasoning_effort
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream",
+        **auth_headers(spec, "bearer"),
+        **spec.headers,
+    }
+    return HttpRequest(
+        "POST",
+        join_url(spec.base_url, "/chat/completions"),
+        headers,
+        merge_body(body, spec.extra_body),
+    )

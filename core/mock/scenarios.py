@@ -1,0 +1,181 @@
+"""Scenario names and the ``x-mock-params`` parameters.
+
+A scenario is picked by model ``mock-<scenario>`` or the ``x-mock-scenario`` header; any model
+not starting with ``mock-`` plays ``normal``. Parameters come from the ``x-mock-params`` header
+(``tokens=400;tps=200;cut_at=120``), over the server's defaults, over the values below.
+Unknown keys are ignored; a bad value raises ``ParamError`` (the server answers 400).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+SCENARIOS: tuple[str, ...] = (
+    # how a reply ends
+    "normal",
+    "max_tokens",
+    "stop_sequence",
+    "tool_call",
+    "tool_call_truncated",
+    "thinking",
+    "refusal",
+    "content_filter",
+    "pause_turn",
+    "context_window",
+    "empty_reply",
+    # relay quirks
+    "relay_alias",
+    "missing_done",
+    "done_without_finish",
+    "usage_chunk",
+    # errors
+    "mid_stream_error",
+    "http_429",
+    "http_500",
+    "http_529",
+    "bad_content_type",
+    # transport
+    "malformed_line",
+    "eof_mid_stream",
+    "reset_mid_stream",
+    "stall",
+    "slow_first_byte",
+    # framing
+    "utf8_split",
+    "crlf",
+    "bom",
+    "comments_keepalive",
+)
+
+# Faults that ``fail_first=N`` turns into ``normal`` after N tries; the other scenarios are
+# kinds of success (or a property of the request) and play every time.
+FAULT_SCENARIOS: frozenset[str] = frozenset(
+    {
+        "relay_alias",
+        "missing_done",
+        "done_without_finish",
+        "mid_stream_error",
+        "http_429",
+        "http_500",
+        "http_529",
+        "bad_content_type",
+        "malformed_line",
+        "eof_mid_stream",
+        "reset_mid_stream",
+        "stall",
+        "slow_first_byte",
+        "empty_reply",
+    }
+)
+
+
+class ParamError(ValueError):
+    """A mock parameter that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    tokens: int = 200  # length of the whole reply (partial + continuation), in script tokens
+    tps: float = 50.0  # content events per second
+    first_byte_ms: float | None = None  # None: 0, or 5000 for slow_first_byte
+    jitter_ms: float = 0.0  # ± uniform jitter on each content event's send time
+    cut_at: int | None = None  # absolute token index of a fault; None: tokens // 2
+    fail_first: int = 0  # 0: the fault every time
+    alias: str = "max_tokens"  # relay_alias's finish_reason
+    retry_after: float = 1.0  # http_429's Retry-After, seconds
+    stall_ms: float = 600_000.0  # stall's silence
+    block: bool = False  # Gemini content_filter: block the prompt instead
+
+    @property
+    def cut(self) -> int:
+        return self.tokens // 2 if self.cut_at is None else self.cut_at
+
+    def first_byte_s(self, scenario: str) -> float:
+        if self.first_byte_ms is not None:
+            return self.first_byte_ms / 1000
+        return 5.0 if scenario == "slow_first_byte" else 0.0
+
+
+def _int(value: str) -> int:
+    n = int(value)
+    if n < 0:
+        raise ValueError
+    return n
+
+
+def _float(value: str) -> float:
+    x = float(value)
+    if not x >= 0 or x == float("inf"):
+        raise ValueError
+    return x
+
+
+def _positive(value: str) -> float:
+    x = _float(value)
+    if x == 0:
+        raise ValueError
+    return x
+
+
+def _bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError
+
+
+_CONVERTERS: dict[str, tuple[Callable[[str], object], str]] = {
+    "tokens": (_int, "a whole number >= 0"),
+    "tps": (_positive, "a number > 0"),
+    "first_byte_ms": (_float, "a number >= 0"),
+    "jitter_ms": (_float, "a number >= 0"),
+    "cut_at": (_int, "a whole number >= 0"),
+    "fail_first": (_int, "a whole number >= 0"),
+    "alias": (str, "any text"),
+    "retry_after": (_float, "a number >= 0"),
+    "stall_ms": (_float, "a number >= 0"),
+    "block": (_bool, "0 or 1"),
+}
+
+
+def parse_params(spec: str | Mapping[str, str] | None, base: Params | None = None) -> Params:
+    """Parse ``k=v;k=v`` (or a mapping) over ``base``; raises ParamError on a bad value."""
+    params = base or Params()
+    if not spec:
+        return params
+    if isinstance(spec, str):
+        items: list[tuple[str, str]] = []
+        for part in spec.split(";"):
+            if not part.strip():
+                continue
+            key, sep, value = part.partition("=")
+            if not sep:
+                raise ParamError(f"x-mock-params: expected key=value, got {part.strip()!r}")
+            items.append((key.strip(), value.strip()))
+    else:
+        items = [(str(k).strip(), str(v).strip()) for k, v in spec.items()]
+    changes: dict[str, object] = {}
+    for key, value in items:
+        if key not in _CONVERTERS:
+            continue
+        convert, expected = _CONVERTERS[key]
+        try:
+            changes[key] = convert(value)
+        except ValueError:
+            raise ParamError(f"x-mock-params: {key} must be {expected}, got {value!r}") from None
+    return dataclasses.replace(params, **changes)
+
+
+def scenario_for(model: str, header: str | None) -> str | None:
+    """The scenario a request asks for, or None if it names an unknown one."""
+    if header:
+        name = header.strip().removeprefix("mock-")
+        return name if name in SCENARIOS else None
+    if not model.startswith("mock-"):
+        return "normal"
+    name = model.removeprefix("mock-")
+    return name if name in SCENARIOS else None

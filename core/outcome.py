@@ -1,0 +1,485 @@
+"""The verdict (DESIGN §3): a pure function of what was seen.
+
+EOF is never proof of success and neither is HTTP 200: only the provider's end signal is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from core.dialects.base import StreamFacts
+from core.metrics import Metrics
+
+__all__ = [
+    "TRANSPORT_ENDINGS",
+    "DecodeFlags",
+    "HttpInfo",
+    "ToolCall",
+    "Verdict",
+    "actions_for",
+    "bad_content_type",
+    "classify",
+    "http_detail",
+    "http_error",
+    "not_sent",
+]
+
+TRANSPORT_ENDINGS = (
+    "eof",
+    "reset",
+    "connect_failed",
+    "first_byte_timeout",
+    "read_timeout",
+    "stall",
+    "total_timeout",
+    "cancelled",
+)
+
+_TRANSPORT_TEXT = {
+    "reset": "the connection was reset mid-body",
+    "connect_failed": "the connection could not be made",
+    "first_byte_timeout": "no byte arrived within the first-byte timeout",
+    "read_timeout": "httpx's read timeout expired",
+    "stall": "no generated content arrived within the stall timeout",
+    "total_timeout": "the total time limit was reached",
+    "cancelled": "the run was cancelled",
+    "eof": "the body ended",
+}
+_RETRYABLE_HINTS = (
+    "overload",
+    "rate",
+    "server",
+    "unavailable",
+    "internal",
+    "resource",
+    "timeout",
+    "api_error",
+    "busy",
+    "capacity",
+    "exhausted",
+    "error",
+)
+_NOT_RETRYABLE_HINTS = (
+    "invalid",
+    "auth",
+    "permission",
+    "not_found",
+    "context_length",
+    "billing",
+    "quota",
+    "MALFORMED",
+    "UNEXPECTED",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpInfo:
+    status: int
+    request_id: str | None = None
+    retry_after_s: float | None = None
+    content_type: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "request_id": self.request_id,
+            "retry_after_s": self.retry_after_s,
+            "content_type": self.content_type,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str | None
+    name: str | None
+    arguments: str
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeFlags:
+    bom_stripped: bool = False
+    utf8_replaced: bool = False
+    unterminated_final_event: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    dialect: str
+    outcome: str
+    detail: str | None
+    warnings: tuple[str, ...] = ()
+    raw_stop_reason: str | None = None
+    terminator_seen: bool = False
+    had_output: bool = False
+    text: str = ""
+    reasoning: str = ""
+    refusal: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    actions: tuple[str, ...] = ()
+    explanation: str = ""
+    http: HttpInfo | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    attempts: tuple[dict[str, Any], ...] = ()
+    segments: tuple[dict[str, Any], ...] = ()
+    response_id: str | None = None  # for a Responses continuation; not in the JSON
+
+    @property
+    def retryable(self) -> bool:
+        return "retry" in self.actions
+
+    @property
+    def label(self) -> str:
+        return f"{self.outcome}/{self.detail}" if self.detail else self.outcome
+
+    def with_metrics(self, metrics: Metrics) -> Verdict:
+        return replace(self, metrics=metrics)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dialect": self.dialect,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "warnings": list(self.warnings),
+            "raw_stop_reason": self.raw_stop_reason,
+            "terminator_seen": self.terminator_seen,
+            "had_output": self.had_output,
+            "text": self.text,
+            "reasoning": self.reasoning,
+            "refusal": self.refusal,
+            "tool_calls": [
+                {"id": c.id, "name": c.name, "arguments": c.arguments, "complete": c.complete}
+                for c in self.tool_calls
+            ],
+            "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
+            "retryable": self.retryable,
+            "actions": list(self.actions),
+            "explanation": self.explanation,
+            "http": self.http.to_json() if self.http else None,
+            "metrics": self.metrics.to_json(),
+            "attempts": list(self.attempts),
+            "segments": list(self.segments),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Verdict:
+        http = data.get("http")
+        usage = data.get("usage") or {}
+        return cls(
+            dialect=data.get("dialect") or "",
+            outcome=data["outcome"],
+            detail=data.get("detail"),
+            warnings=tuple(data.get("warnings") or ()),
+            raw_stop_reason=data.get("raw_stop_reason"),
+            terminator_seen=bool(data.get("terminator_seen")),
+            had_output=bool(data.get("had_output")),
+            text=data.get("text") or "",
+            reasoning=data.get("reasoning") or "",
+            refusal=data.get("refusal") or "",
+            tool_calls=tuple(
+                ToolCall(
+                    c.get("id"), c.get("name"), c.get("arguments") or "", bool(c.get("complete"))
+                )
+                for c in data.get("tool_calls") or ()
+            ),
+            input_tokens=usage.get("input_tokens"),
+            output_tokens=usage.get("output_tokens"),
+            actions=tuple(data.get("actions") or ()),
+            explanation=data.get("explanation") or "",
+            http=HttpInfo(**http) if isinstance(http, dict) else None,
+            metrics=Metrics.from_json(data.get("metrics")),
+            attempts=tuple(data.get("attempts") or ()),
+            segments=tuple(data.get("segments") or ()),
+        )
+
+
+def http_detail(status: int) -> str:
+    if status == 429:
+        return "rate_limited"
+    if status in (529, 503):
+        return "overloaded"
+    if status in (401, 403):
+        return "auth"
+    if status in (400, 404, 409, 413, 422):
+        return "invalid_request"
+    if status in (408, 504):
+        return "timeout"
+    if 500 <= status < 600:
+        return "server"
+    return "other"
+
+
+def _http_retryable(status: int) -> bool:
+    return status in (408, 409, 429, 529) or 500 <= status < 600
+
+
+def _upstream_retryable(detail: str | None) -> bool:
+    if detail is None:
+        return True
+    if any(h.lower() in detail.lower() for h in _NOT_RETRYABLE_HINTS):
+        return False
+    return any(h in detail.lower() for h in _RETRYABLE_HINTS)
+
+
+def actions_for(
+    outcome: str,
+    detail: str | None,
+    *,
+    had_output: bool,
+    incomplete_tool_call: bool = False,
+    status: int | None = None,
+) -> tuple[str, ...]:
+    if outcome == "truncated" and detail == "max_tokens":
+        return ("retry_more_tokens",) if incomplete_tool_call else ("continue", "retry_more_tokens")
+    if outcome == "paused":
+        return ("continue",)
+    if outcome == "http_error":
+        return ("retry",) if status is not None and _http_retryable(status) else ()
+    if outcome == "upstream_error":
+        return ("retry",) if _upstream_retryable(detail) else ()
+    if outcome == "interrupted":
+        return ("retry", "continue") if had_output else ("retry",)
+    if outcome == "protocol_error":
+        return ("retry",)
+    return ()
+
+
+def not_sent(dialect: str, detail: str, explanation: str) -> Verdict:
+    return Verdict(dialect, "not_sent", detail, explanation=explanation)
+
+
+def http_error(dialect: str, http: HttpInfo, message: str) -> Verdict:
+    """A non-2xx answer before any stream: the provider's own message is the evidence."""
+    detail = http_detail(http.status)
+    said = f": {message}" if message else ""
+    wait = f" Retry-After asks for {http.retry_after_s:g} s." if http.retry_after_s else ""
+    return Verdict(
+        dialect,
+        "http_error",
+        detail,
+        http=http,
+        actions=actions_for("http_error", detail, had_output=False, status=http.status),
+        explanation=f"HTTP {http.status} before the stream began{said}.{wait}",
+    )
+
+
+def bad_content_type(dialect: str, http: HttpInfo, message: str) -> Verdict:
+    said = f": {message}" if message else ""
+    return Verdict(
+        dialect,
+        "protocol_error",
+        "bad_content_type",
+        http=http,
+        actions=("retry",),
+        explanation=f"HTTP {http.status} came with Content-Type "
+        f"{http.content_type or 'none'}, not a stream{said}.",
+    )
+
+
+def classify(
+    facts: StreamFacts,
+    *,
+    transport: str = "eof",
+    flags: DecodeFlags = DecodeFlags(),
+    http: HttpInfo | None = None,
+    live: bool = False,
+    usage_requested: bool = False,
+    stall_observed: bool = False,
+    transport_message: str = "",
+) -> Verdict:
+    """Judge a body from the dialect's facts and how the transport ended."""
+    warnings: list[str] = []
+    if flags.bom_stripped:
+        warnings.append("bom_stripped")
+    if flags.utf8_replaced:
+        warnings.append("utf8_replaced")
+    if flags.unterminated_final_event:
+        warnings.append("unterminated_final_event")
+    if facts.out_of_order:
+        warnings.append("out_of_order")
+    if stall_observed:
+        warnings.append("stall_observed")
+    calls = tuple(
+        ToolCall(c.id, c.name, c.arguments, c.complete) for _, c in sorted(facts.tool_calls.items())
+    )
+    incomplete_call = any(not c.complete for c in calls)
+    outcome, detail, because = _decide(facts, transport, transport_message, calls, warnings)
+    if facts.malformed and outcome != "protocol_error":
+        warnings.append("malformed_event")
+    if incomplete_call and outcome in ("truncated", "protocol_error", "interrupted"):
+        warnings.append("incomplete_tool_call")
+    if outcome == "completed" and not facts.text and not calls:
+        warnings.append("empty_output")
+    if (
+        live
+        and usage_requested
+        and facts.finish is not None
+        and not facts.usage_seen
+        and outcome not in ("interrupted", "upstream_error")
+    ):
+        warnings.append("usage_missing")
+    had_output = facts.had_output
+    actions = actions_for(
+        outcome, detail, had_output=had_output, incomplete_tool_call=incomplete_call
+    )
+    return Verdict(
+        dialect=facts.dialect,
+        outcome=outcome,
+        detail=detail,
+        warnings=tuple(dict.fromkeys(warnings)),
+        raw_stop_reason=facts.finish.raw if facts.finish else None,
+        terminator_seen=facts.terminator_seen,
+        had_output=had_output,
+        text="".join(facts.text),
+        reasoning="".join(facts.reasoning),
+        refusal="".join(facts.refusal),
+        tool_calls=calls,
+        input_tokens=facts.input_tokens,
+        output_tokens=facts.output_tokens,
+        actions=actions,
+        explanation=because,
+        http=http,
+        response_id=facts.response_id,
+    )
+
+
+def _decide(
+    facts: StreamFacts,
+    transport: str,
+    transport_message: str,
+    calls: tuple[ToolCall, ...],
+    warnings: list[str],
+) -> tuple[str, str | None, str]:
+    finish = facts.finish
+    cut = _TRANSPORT_TEXT.get(transport, transport)
+    if transport_message:
+        cut = f"{cut} ({transport_message})"
+    if facts.error is not None:
+        err = facts.error
+        msg = f": {err.message}" if err.message else ""
+        return (
+            "upstream_error",
+            err.code,
+            f"The provider reported an error inside the stream ({facts.error_evidence}"
+            f"{', code ' + repr(err.code) if err.code else ''}){msg}.",
+        )
+    if facts.order_error:
+        return (
+            "protocol_error",
+            "unexpected_event_order",
+            f"The stream broke the event order: {facts.order_error}.",
+        )
+    if finish is not None:
+        if finish.nonstandard:
+            warnings.append("nonstandard_stop_reason")
+        if not facts.finish_is_end and not facts.terminator_seen:
+            warnings.append("missing_terminator")
+        tail = ""
+        if "missing_terminator" in warnings:
+            tail = f", but the terminator never came ({cut})"
+        if finish.outcome == "unknown":
+            return (
+                "protocol_error",
+                "unknown_finish_reason",
+                f"The stop reason is not one we know: {finish.evidence}; "
+                f"it is not read as success{tail}.",
+            )
+        outcome, detail = finish.outcome, finish.detail
+        if outcome == "completed" and calls and all(c.complete for c in calls):
+            if facts.dialect == "openai-chat":
+                warnings.append("nonstandard_stop_reason")
+            return (
+                "tool_calls",
+                None,
+                f"The model stopped to call {_names(calls)} ({finish.evidence}"
+                f" with complete tool calls){tail}.",
+            )
+        if outcome == "tool_calls":
+            if not calls:
+                return (
+                    "protocol_error",
+                    "malformed_json",
+                    f"{finish.evidence} but no tool call arrived{tail}.",
+                )
+            if not all(c.complete for c in calls):
+                warnings.append("incomplete_tool_call")
+                return (
+                    "protocol_error",
+                    "malformed_json",
+                    f"{finish.evidence} but the arguments of {_names(calls)} do not parse "
+                    f"as JSON{tail}.",
+                )
+        return (
+            outcome,
+            detail,
+            _finish_sentence(outcome, detail, finish.evidence, calls) + tail + ".",
+        )
+    if facts.terminator_seen:
+        if facts.had_output:
+            warnings.append("missing_finish_reason")
+            return (
+                "completed",
+                "natural",
+                f"The stream ended with {facts.terminator_name} after content but without "
+                "a finish reason; read as complete with a warning.",
+            )
+        warnings.append("missing_finish_reason")
+        return (
+            "protocol_error",
+            "empty_stream",
+            f"The stream sent {facts.terminator_name} with no content and no finish reason.",
+        )
+    if transport == "eof":
+        if facts.events == 0:
+            return (
+                "protocol_error",
+                "empty_stream",
+                "The response was 200 but the body held no stream events.",
+            )
+        if facts.malformed and (facts.last_event_malformed or facts.malformed == facts.events):
+            return (
+                "protocol_error",
+                "malformed_json",
+                f"The stream ended after data that is not valid JSON "
+                f"({facts.malformed_sample!r}), with no end signal.",
+            )
+        return (
+            "interrupted",
+            "eof_before_terminator",
+            f"The body ended properly after {facts.events} events, but no finish reason "
+            "or end signal was ever sent.",
+        )
+    detail = "connection_reset" if transport == "reset" else transport
+    seen = f"after {facts.events} events" if facts.events else "before any event"
+    return ("interrupted", detail, f"The stream stopped {seen}: {cut}; no end signal came.")
+
+
+def _names(calls: tuple[ToolCall, ...]) -> str:
+    return ", ".join(repr(c.name or "?") for c in calls)
+
+
+def _finish_sentence(
+    outcome: str, detail: str | None, evidence: str, calls: tuple[ToolCall, ...]
+) -> str:
+    if outcome == "completed":
+        how = "at a stop sequence" if detail == "stop_sequence" else "naturally"
+        return f"The model finished {how} ({evidence})"
+    if outcome == "tool_calls":
+        return f"The model stopped to call {_names(calls)} ({evidence})"
+    if outcome == "truncated" and detail == "context_window":
+        return (
+            f"The reply hit the model's context window ({evidence}); Continue cannot help "
+            "because the context is already full: shorten the conversation instead"
+        )
+    if outcome == "truncated":
+        return f"The reply was cut by the output token limit ({evidence})"
+    if outcome == "paused":
+        return f"The provider paused a long turn ({evidence}); resend to let it continue"
+    if outcome == "blocked":
+        return f"The provider declined ({evidence})"
+    if outcome == "upstream_error":
+        return f"The provider ended the stream with an error ({evidence})"
+    return f"{outcome} ({evidence})"

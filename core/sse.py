@@ -1,0 +1,148 @@
+"""Incremental Server-Sent Events decoder over bytes (WHATWG HTML §9.2.6), no I/O.
+
+Feed it byte chunks as they arrive; it returns the events each chunk completed.
+Lines end at CRLF, LF or CR (a CR at the end of one chunk and an LF at the start of the
+next are one line end). UTF-8 is decoded incrementally, so a character split across chunks
+comes out whole; invalid bytes are replaced and counted. One leading BOM is stripped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import threading
+from dataclasses import dataclass
+
+__all__ = ["SSEDecoder", "SSEEvent"]
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    event: str  # "message" when no `event:` field was given
+    data: str
+    id: str | None = None
+    retry: int | None = None
+
+
+_local = threading.local()
+
+
+def _count_and_replace(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)
+    _local.replaced = getattr(_local, "replaced", 0) + 1
+    return "\ufffd", err.end
+
+
+codecs.register_error("streamscope-count-replace", _count_and_replace)
+
+
+def _decode_counting(
+    decoder: codecs.IncrementalDecoder, data: bytes, final: bool
+) -> tuple[str, int]:
+    _local.replaced = 0
+    text = decoder.decode(data, final)
+    return text, _local.replaced
+
+
+class SSEDecoder:
+    """Pure incremental decoder: `feed(bytes) -> list[SSEEvent]`, then `close()` at EOF."""
+
+    def __init__(self) -> None:
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="streamscope-count-replace")
+        self.utf8_replaced = 0
+        self._buffer = ""
+        self._pending_cr = False
+        self._started = False
+        self.bom_stripped = False
+        self.unterminated_final_event = False
+        self.comments = 0
+        self.lines = 0
+        self.last_event_id: str | None = None
+        self._event = ""
+        self._data: list[str] = []
+        self._has_data = False
+        self._retry: int | None = None
+        self._dirty = False  # any field line since the last dispatch
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        text, replaced = _decode_counting(self._utf8, chunk, False)
+        self.utf8_replaced += replaced
+        return self._feed_text(text)
+
+    def close(self) -> list[SSEEvent]:
+        """Flush at EOF. An event not closed by a blank line is reported, not dispatched."""
+        text, replaced = _decode_counting(self._utf8, b"", True)
+        self.utf8_replaced += replaced
+        events = self._feed_text(text)
+        if self._buffer:
+            self._process_line(self._buffer, events)
+            self._buffer = ""
+        if self._has_data or self._dirty:
+            self.unterminated_final_event = self._has_data or self.unterminated_final_event
+            self._reset_event()
+        return events
+
+    def _feed_text(self, text: str) -> list[SSEEvent]:
+        events: list[SSEEvent] = []
+        if not text:
+            return events
+        if not self._started:
+            self._started = True
+            if text.startswith("\ufeff"):
+                text = text[1:]
+                self.bom_stripped = True
+        if self._pending_cr:
+            self._pending_cr = False
+            if text.startswith("\n"):
+                text = text[1:]
+        buf = self._buffer + text
+        start = 0
+        for match in _LINE_END.finditer(buf):
+            if match.group() == "\r" and match.end() == len(buf):
+                # A CR at the end of the data so far may be the first half of a CRLF.
+                self._pending_cr = True
+            self._process_line(buf[start : match.start()], events)
+            start = match.end()
+        self._buffer = buf[start:]
+        return events
+
+    def _process_line(self, line: str, events: list[SSEEvent]) -> None:
+        self.lines += 1
+        if not line:
+            if self._has_data:
+                events.append(
+                    SSEEvent(
+                        self._event or "message",
+                        "\n".join(self._data),
+                        self.last_event_id,
+                        self._retry,
+                    )
+                )
+            self._reset_event()
+            return
+        if line.startswith(":"):
+            self.comments += 1
+            return
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        self._dirty = True
+        if name == "data":
+            self._data.append(value)
+            self._has_data = True
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self.last_event_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+
+    def _reset_event(self) -> None:
+        self._event = ""
+        self._data = []
+        self._has_data = False
+        self._retry = None
+        self._dirty = False

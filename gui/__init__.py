@@ -1,0 +1,1 @@
+"""StreamScope's Qt window. Imports `core`'s public API only."""
