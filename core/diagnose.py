@@ -65,7 +65,7 @@ def diagnose_bytes(data: bytes, dialect: str = "auto") -> Replay:
     if wrapped or (data_lines > 1 and blank == 0):
         events = _log_events(unwrapped)
         return _judge_events(events, dialect, "log")
-    if data_lines or any(un and _FIELD.match(un) for un in unwrapped):
+    if data_lines or any(un and (_FIELD.match(un) or un.startswith(":")) for un in unwrapped):
         return _judge_body(data, dialect)
     json_lines = [ln for ln in lines if ln.strip()]
     if json_lines and all(_is_json_object(ln) for ln in json_lines):
@@ -95,6 +95,8 @@ def _reject_non_streams(text: str) -> None:
         and all(isinstance(o, dict) and "candidates" in o for o in obj)
     ):
         return  # Gemini's non-SSE streaming form: a JSON array of chunks
+    if isinstance(obj, dict) and ("done" in obj or "choices" in obj or "candidates" in obj):
+        return  # one NDJSON line: a stream cut after its first event
     message = error_message(text.encode())
     if isinstance(obj, dict) and "error" in obj:
         raise DiagnoseError(f"this is a plain JSON error body, not a stream: {message}")

@@ -45,7 +45,7 @@ def map_finish(raw: str, refusal: bool, stop_reason: Any, where: str) -> Finish:
         return Finish(raw, outcome, detail, evidence)
     if raw in _FOREIGN:
         outcome, detail = _FOREIGN[raw]
-        return Finish(raw, outcome, detail, evidence + " (a relay's nonstandard value)", True)
+        return Finish(raw, outcome, detail, evidence + ", a relay's nonstandard value", True)
     return Finish(raw, "unknown", None, evidence)
 
 
@@ -115,7 +115,7 @@ class ChatParser(Parser):
                 )
         raw = choice.get("finish_reason")
         if isinstance(raw, str) and raw:  # a relay's "" counts as none
-            where = f"chunk {self._chunks}"
+            where = f"event {self._chunks}"
             finish = map_finish(raw, bool(self.facts.refusal), choice.get("stop_reason"), where)
             self.finish(finish, t_ns, out)
 
