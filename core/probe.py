@@ -15,7 +15,7 @@ from core.cli import UsageError, resolve_key
 from core.events import RefusalDelta, TextDelta, ThinkingDelta
 from core.report import format_report
 from core.savefile import RunRecorder
-from core.session import SessionFinished, run_session
+from core.session import AttemptStarted, SessionFinished, run_session
 from core.spec import RunSpec, Timeouts
 
 __all__ = ["build_spec", "probe_main"]
@@ -120,7 +120,7 @@ async def _probe(spec: RunSpec, args: argparse.Namespace) -> int:
             elif live and isinstance(event, ThinkingDelta):
                 out.write(f"\x1b[2m{event.text}\x1b[0m" if out.isatty() else event.text)
                 out.flush()
-            elif live and hasattr(event, "describe"):
+            elif live and isinstance(event, AttemptStarted) and event.kind != "first":
                 out.write(f"\n[{event.describe()}]\n")
                 out.flush()
     finally:

@@ -327,7 +327,9 @@ class _Session:
             kind, payload, t_abs = await self._next()
             if kind == "chunk":
                 parts.append(payload)
-                events.append(self._chunk_event(payload, t_abs))
+                chunk = self._chunk_event(payload, t_abs)
+                self.pipe.metrics.on_chunk(chunk.t_ns)
+                events.append(chunk)
             elif kind in ("eof", "fail"):
                 return b"".join(parts), events
 

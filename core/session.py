@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.breaker import CircuitBreaker
 from core.continuation import CannotContinue, build_continuation, more_tokens, stitch
 from core.outcome import Verdict
 from core.policy import Retry, RetryPolicy, decide
@@ -63,6 +64,8 @@ async def run_session(
     clock: Clock = time.monotonic_ns,
     rng: random.Random | None = None,
     kind: str = "first",
+    breaker: CircuitBreaker | None = None,
+    wall: Any = time.monotonic,
 ) -> AsyncIterator[Any]:
     policy = replace(policy or RetryPolicy(), attempts=retries)
     rng = rng or random.Random()

@@ -54,6 +54,14 @@ class RunSpec:
     proxy: str | None = None
     verify_tls: bool = True
 
+    def redacted_request(self) -> HttpRequest:
+        from core.dialects import build_request
+
+        try:
+            return build_request(self).redacted()
+        except (ValueError, KeyError, TypeError):
+            return HttpRequest("POST", self.base_url, {}, {})
+
     def with_changes(self, **changes: Any) -> RunSpec:
         return replace(self, **changes)
 

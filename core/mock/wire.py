@@ -40,7 +40,7 @@ def error_body(dialect: str, status: int, kind: str, message: str, request_id: s
     if dialect == "anthropic":
         return anthropic.error_body(kind, message, request_id)
     if dialect == "gemini":
-        return gemini.error_body(status, message)
+        return gemini.error_body(status if status >= 400 else 400, message)
     if dialect == "ollama":
         return ollama.error_body(message)
     return openai_chat.error_body(kind, message, request_id)

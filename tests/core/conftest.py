@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.mock import MockServer, start_mock_server
+
+
+@pytest.fixture(scope="session")
+def mock() -> Iterator[MockServer]:
+    """One in-process mock for the session, fast by default (tests pass slower params)."""
+    with start_mock_server(defaults={"tps": "4000", "tokens": "40"}) as srv:
+        yield srv
