@@ -285,13 +285,14 @@ def _replay_saved(text: str, dialect: str) -> Replay:
         return replay
     info = http_info(status, headers)
     body = b"".join(c for _, c in attempt.chunks)
-    if not 200 <= status < 300:
-        replay.verdict = http_error(chosen, info, error_message(body))
-        return replay
-    if not is_stream_content_type(info.content_type, chosen):
-        replay.verdict = bad_content_type(chosen, info, error_message(body))
-        return replay
     pipe = Pipeline(chosen)
+    if not 200 <= status < 300 or not is_stream_content_type(info.content_type, chosen):
+        for t_ns, _ in attempt.chunks:
+            pipe.metrics.on_chunk(t_ns)
+        judge = http_error if not 200 <= status < 300 else bad_content_type
+        verdict = judge(chosen, info, error_message(body))
+        replay.verdict = verdict.with_metrics(pipe.build_metrics(total_ns))
+        return replay
     for index, (t_ns, chunk) in enumerate(attempt.chunks):
         step = pipe.feed(chunk, t_ns, index)
         replay.wire += step.wire

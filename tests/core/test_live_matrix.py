@@ -9,7 +9,7 @@ from core.mock import SCENARIOS, MockServer
 from core.mock.script import reply_text
 
 DIALECTS = ("openai-chat", "openai-responses", "anthropic", "gemini", "ollama")
-C, R, A, G, O = DIALECTS
+C, R, A, G, OL = DIALECTS
 
 # scenario → per dialect (label, warnings that must be present); "*" = every dialect
 EXPECTED: dict[str, dict[str, tuple[str, set[str]]]] = {
@@ -20,7 +20,7 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str]]]] = {
         A: ("completed/stop_sequence", set()),
         R: ("completed/natural", set()),
         G: ("completed/natural", set()),
-        O: ("completed/natural", set()),
+        OL: ("completed/natural", set()),
     },
     "tool_call": {"*": ("tool_calls", set())},
     "tool_call_truncated": {"*": ("tool_calls", set())},
@@ -30,14 +30,14 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str]]]] = {
         R: ("blocked/refusal", set()),
         A: ("blocked/refusal", set()),
         G: ("blocked/content_filter", set()),
-        O: ("completed/natural", set()),
+        OL: ("completed/natural", set()),
     },
     "content_filter": {
         C: ("blocked/content_filter", set()),
         R: ("blocked/content_filter", set()),
         A: ("blocked/refusal", set()),
         G: ("blocked/content_filter", set()),
-        O: ("completed/natural", set()),
+        OL: ("completed/natural", set()),
     },
     "pause_turn": {A: ("paused", set())},
     "context_window": {
@@ -51,7 +51,7 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str]]]] = {
         A: ("completed/natural", {"missing_terminator"}),
         R: ("interrupted/eof_before_terminator", set()),
         G: ("interrupted/eof_before_terminator", set()),
-        O: ("interrupted/eof_before_terminator", set()),
+        OL: ("interrupted/eof_before_terminator", set()),
     },
     "done_without_finish": {C: ("completed/natural", {"missing_finish_reason"})},
     "usage_chunk": {C: ("completed/natural", set())},
@@ -60,7 +60,7 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str]]]] = {
         R: ("upstream_error/server_error", set()),
         A: ("upstream_error/overloaded_error", set()),
         G: ("upstream_error/UNAVAILABLE", set()),
-        O: ("upstream_error", set()),
+        OL: ("upstream_error", set()),
     },
     "http_429": {"*": ("http_error/rate_limited", set())},
     "http_500": {"*": ("http_error/server", set())},
