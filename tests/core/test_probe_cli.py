@@ -100,7 +100,7 @@ def test_saved_run_redacts_key_and_cut_recording_is_reported(
     ],
 )
 def test_bad_arguments_exit_2(capsys, mock: MockServer, extra: list[str], says: str) -> None:
-    code, out, err = probe(capsys, mock, *extra)
+    code, _out, err = probe(capsys, mock, *extra)
     assert code == 2 and says in err and "Traceback" not in err
 
 
@@ -144,7 +144,7 @@ def test_official_key_variable_only_for_the_official_host(monkeypatch) -> None:
 
 def test_401_explanation_never_contains_the_key(capsys, mock: MockServer, monkeypatch) -> None:
     monkeypatch.setenv("MOCK_KEY", "mock-unauthorized")
-    code, out, _ = probe(capsys, mock, "--json", "--api-key-env", "MOCK_KEY")
+    _code, out, _ = probe(capsys, mock, "--json", "--api-key-env", "MOCK_KEY")
     data = json.loads(out)
     assert (data["outcome"], data["detail"]) == ("http_error", "auth")
     assert "mock-unauthorized" not in out
