@@ -49,6 +49,7 @@ class RunFinished:
     total_ns: int | None
     request: HttpRequest  # redacted
     t_ns: int = 0
+    t0_abs_ns: int | None = None  # t0 on the injected clock (to line up with other clocks)
 
 
 def new_client(proxy: str | None = None, verify: bool = True) -> httpx.AsyncClient:
@@ -386,7 +387,8 @@ class _Session:
                 segment=self.segment,
             )
         self._record_end(transport, verdict)
-        out.append(RunFinished(verdict, transport, total, self.request.redacted(), total))
+        out.append(RunFinished(verdict, transport, total, self.request.redacted(), total,
+                               self.t0))
         return out
 
     def _record_end(self, transport: str, verdict: Verdict | None) -> None:
