@@ -1,0 +1,105 @@
+"""Watchdogs, Progress and cancellation on live runs against the mock (short settings)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core import (
+    ChunkReceived,
+    Phase,
+    Progress,
+    RunFinished,
+    RunSpec,
+    TextDelta,
+    Timeouts,
+    WireEvent,
+    run,
+)
+from core.mock import MockServer
+from core.mock.script import reply_text
+
+
+def spec_for(mock: MockServer, scenario: str, params: str, **timeouts) -> RunSpec:
+    return RunSpec(
+        "openai-chat",
+        mock.base_urls["openai-chat"],
+        f"mock-{scenario}",
+        RunSpec.user("watchdogs"),
+        headers={"x-mock-params": params},
+        timeouts=Timeouts(**timeouts),
+    )
+
+
+async def collect(spec: RunSpec, cancel: asyncio.Event | None = None, cancel_after: int = 0):
+    events = []
+    texts = 0
+    async for event in run(spec, cancel=cancel):
+        events.append(event)
+        if isinstance(event, TextDelta):
+            texts += 1
+            if cancel is not None and texts == cancel_after:
+                cancel.set()
+    return events
+
+
+async def test_gap_that_resumes_is_stall_observed(mock: MockServer) -> None:
+    spec = spec_for(mock, "stall", "tokens=30;cut_at=10;stall_ms=400", stall_s=10, soft_stall_s=0.2)
+    events = await collect(spec)
+    verdict = events[-1].verdict
+    assert verdict.label == "completed/natural"
+    assert "stall_observed" in verdict.warnings
+    (stall,) = verdict.metrics.stalls
+    assert stall.gap_ms >= 200
+    states = [e.state for e in events if isinstance(e, Progress)]
+    assert "stalled" in states  # the live state said so while it happened
+
+
+async def test_hard_stall_keeps_partial_text(mock: MockServer) -> None:
+    events = await collect(spec_for(mock, "stall", "tokens=30;cut_at=10", stall_s=0.3))
+    verdict = events[-1].verdict
+    assert verdict.label == "interrupted/stall"
+    assert verdict.text == reply_text(10)
+    assert verdict.actions == ("retry", "continue")
+
+
+async def test_cancel_mid_stream_keeps_partial_text(mock: MockServer) -> None:
+    cancel = asyncio.Event()
+    events = await collect(spec_for(mock, "normal", "tokens=200;tps=100"), cancel, 5)
+    finished = events[-1]
+    assert isinstance(finished, RunFinished)
+    assert finished.verdict.label == "interrupted/cancelled"
+    assert finished.verdict.text.startswith(reply_text(5))
+    assert finished.verdict.had_output
+
+
+async def test_events_are_stamped_in_order_with_phases(mock: MockServer) -> None:
+    events = await collect(spec_for(mock, "normal", "tokens=20"))
+    phases = [e.name for e in events if isinstance(e, Phase)]
+    assert "http11.send_request_headers.started" in phases
+    chunks = [e for e in events if isinstance(e, ChunkReceived)]
+    times = [c.t_ns for c in chunks]
+    assert times == sorted(times) and times[0] > 0
+    wires = [e for e in events if isinstance(e, WireEvent)]
+    assert all(0 <= w.chunk_index < len(chunks) for w in wires)
+    verdict = events[-1].verdict
+    assert verdict.metrics.ttfb_ms == chunks[0].t_ns / 1e6
+    assert verdict.metrics.chunks == len(chunks)
+
+
+async def test_total_timeout(mock: MockServer) -> None:
+    events = await collect(spec_for(mock, "normal", "tokens=400;tps=50", total_s=0.3))
+    assert events[-1].verdict.label == "interrupted/total_timeout"
+
+
+async def test_read_timeout_only_when_watchdogs_off(mock: MockServer) -> None:
+    spec = spec_for(
+        mock, "stall", "tokens=30;cut_at=5", stall_s=None, first_byte_s=None, read_s=0.3
+    )
+    events = await collect(spec)
+    assert events[-1].verdict.label == "interrupted/read_timeout"
+
+
+async def test_bad_spec_is_not_sent() -> None:
+    spec = RunSpec("openai-chat", "not a url", "m", RunSpec.user("x"))
+    events = await collect(spec)
+    assert events[-1].verdict.label == "not_sent/bad_request_spec"
