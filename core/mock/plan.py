@@ -147,7 +147,8 @@ def build_plan(
     cut: int | None = None
     if not reply.matched or params.cut > reply.first_index:
         cut = min(params.cut - reply.first_index, len(pieces))
-    cut_hit = cut is not None and cut < len(pieces)
+    # the fault is reached only if it comes before the end and before the max-token limit
+    cut_hit = cut is not None and cut < min(len(pieces), inb.max_tokens or len(pieces) + 1)
     text, finish = _limit(pieces, inb.max_tokens)
     plan = Plan(
         dialect=d,
@@ -176,7 +177,7 @@ def _shape(
 ) -> Plan:
     """The scenario's changes to a normal plan (``cut``: pieces before the fault, if reached)."""
     d = inb.dialect
-    cut_text = pieces if cut is None else pieces[:cut]
+    cut_text = plan.text if cut is None else pieces[:cut]
     if scenario == "max_tokens":
         limits = [x for x in (inb.max_tokens, cut) if x is not None]
         text, finish = _limit(pieces, min(limits) if limits else None)

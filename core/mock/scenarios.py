@@ -4,6 +4,52 @@ A scenario is picked by model ``mock-<scenario>`` or the ``x-mock-scenario`` hea
 not starting with ``mock-`` plays ``normal``. Parameters come from the ``x-mock-params`` header
 (``tokens=400;tps=200;cut_at=120``), over the server's defaults, over the values below.
 Unknown keys are ignored; a bad value raises ``ParamError`` (the server answers 400).
+
+What each scenario does (C chat, R Responses, A Anthropic, G Gemini, O Ollama; "cut" is
+``cut_at``, an absolute token index of the reply, default half of ``tokens``):
+
+normal               the script, natural finish (a request max-token limit → its signal)
+max_tokens           cut at min(max tokens, cut) with the max-tokens signal
+stop_sequence        cut at the first request stop sequence found, else at cut; A
+                     stop_sequence + value, C stop + vLLM stop_reason, R completed, G/O stop
+tool_call            one complete call (C/R/A streamed arguments; G/O whole arguments)
+tool_call_truncated  ~150 argument fragments; under the max-token limit: cut mid-arguments
+                     with the max-tokens signal (G/O: no call, MAX_TOKENS / length)
+thinking             reasoning first (C reasoning_content, R reasoning summary, A thinking
+                     block + signature, G thought parts, O message.thinking), then the answer
+refusal              C/R refusal deltas; A text to cut then stop_reason refusal; G SAFETY, no
+                     text; O a plain refusal text and stop
+content_filter       C content_filter, R incomplete content_filter, G SAFETY (``block=1``:
+                     promptFeedback.blockReason, no candidates), all after text to cut;
+                     A stop_reason refusal (no content filter there); O plays normal
+pause_turn           A text to cut then pause_turn (a resend completes); others normal
+context_window       A text to cut then model_context_window_exceeded; others HTTP 400
+empty_reply          a natural finish with no text
+relay_alias          C only: finish_reason = ``alias`` (default max_tokens; end_turn, stop,
+                     tool_use and "" send the whole reply, others cut); others normal
+missing_done         C no [DONE]; A no message_stop; R ends after output_text.done; G/O end
+                     before the finish chunk
+done_without_finish  C [DONE] without a finish chunk; A message_stop without message_delta;
+                     R/G/O as missing_done (they have no separate terminator)
+usage_chunk          C usage in every chunk plus a final usage chunk; others normal
+mid_stream_error     text to cut, then C data:{"error"}, R response.failed server_error, A
+                     event: error overloaded_error, G error UNAVAILABLE, O {"error"} line
+http_429/500/529     an error body in the dialect's format before any stream; 429 carries
+                     Retry-After and retry-after-ms; 529 is Anthropic's, others answer 503
+bad_content_type     200 with application/json and the dialect's error body
+malformed_line       one truncated JSON event at cut, then the stream goes on and ends well
+eof_mid_stream       text to cut, then the chunked body ends properly without a finish
+reset_mid_stream     text to cut, then a real TCP reset (SO_LINGER 0 + abort)
+stall                text to cut, silence for ``stall_ms`` (default 10 min), then the rest
+slow_first_byte      nothing at all, headers included, for ``first_byte_ms`` (default 5 s)
+utf8_split           every write holding a multi-byte character is cut inside it
+crlf                 SSE lines end in CRLF (G always does; O lines too)
+bom                  a UTF-8 BOM before the first byte of the body
+comments_keepalive   SSE comments (": OPENROUTER PROCESSING", ": keep-alive"), A also extra
+                     ``event: ping``; O normal (NDJSON has no comments)
+
+A continuation whose partial text already reaches past cut plays normal (the fault is
+behind it), so Continue completes.
 """
 
 from __future__ import annotations
