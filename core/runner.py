@@ -387,8 +387,7 @@ class _Session:
                 segment=self.segment,
             )
         self._record_end(transport, verdict)
-        out.append(RunFinished(verdict, transport, total, self.request.redacted(), total,
-                               self.t0))
+        out.append(RunFinished(verdict, transport, total, self.request.redacted(), total, self.t0))
         return out
 
     def _record_end(self, transport: str, verdict: Verdict | None) -> None:

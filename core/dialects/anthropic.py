@@ -146,7 +146,10 @@ def build_request(spec: RunSpec) -> HttpRequest:
         **spec.headers,
     }
     return HttpRequest(
-        "POST", join_url(spec.base_url, "/v1/messages"), headers, merge_body(body, spec.extra_body)
+        "POST",
+        join_url(spec.base_url, "/v1/messages", spec.query),
+        headers,
+        merge_body(body, spec.extra_body),
     )
 
 

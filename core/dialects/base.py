@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from core.events import (
     ProviderError,
@@ -214,8 +215,16 @@ def auth_headers(spec: Any, default_scheme: str) -> dict[str, str]:
     return {scheme: key}
 
 
-def join_url(base: str, path: str) -> str:
-    return base.rstrip("/") + path
+def join_url(base: str, path: str, query: dict[str, str] | None = None) -> str:
+    """`base` + `path`, keeping a query already on either, then `query` (e.g. Azure's
+    `api-version`) appended: `join_url("https://h/v1?a=1", "/x", {"b": "2"})` →
+    `https://h/v1/x?a=1&b=2`."""
+    root, _, base_query = base.partition("?")
+    path, _, path_query = path.partition("?")
+    extra = urlencode(query) if query else ""
+    joined = "&".join(q for q in (base_query, path_query, extra) if q)
+    url = root.rstrip("/") + path
+    return f"{url}?{joined}" if joined else url
 
 
 def merge_body(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

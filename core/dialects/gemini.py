@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from core.dialects.base import Finish, Parser, auth_headers, join_url, merge_body
 from core.events import StreamEvent
@@ -123,8 +123,7 @@ def build_request(spec: RunSpec) -> HttpRequest:
         body["systemInstruction"] = {"parts": [{"text": spec.system}]}
     if spec.tools:
         body["tools"] = [{"functionDeclarations": [_decl(t) for t in spec.tools]}]
-    query = urlencode({"alt": "sse", **spec.query})
-    path = f"/v1beta/models/{quote(spec.model, safe='')}:streamGenerateContent?{query}"
+    path = f"/v1beta/models/{quote(spec.model, safe='')}:streamGenerateContent"
     headers = {
         "Content-Type": "application/json",
         "Accept": "text/event-stream",
@@ -132,7 +131,10 @@ def build_request(spec: RunSpec) -> HttpRequest:
         **spec.headers,
     }
     return HttpRequest(
-        "POST", join_url(spec.base_url, path), headers, merge_body(body, spec.extra_body)
+        "POST",
+        join_url(spec.base_url, path, {"alt": "sse", **spec.query}),
+        headers,
+        merge_body(body, spec.extra_body),
     )
 
 

@@ -80,5 +80,8 @@ def build_request(spec: RunSpec) -> HttpRequest:
         **spec.headers,
     }
     return HttpRequest(
-        "POST", join_url(spec.base_url, "/api/chat"), headers, merge_body(body, spec.extra_body)
+        "POST",
+        join_url(spec.base_url, "/api/chat", spec.query),
+        headers,
+        merge_body(body, spec.extra_body),
     )

@@ -145,7 +145,7 @@ def build_request(spec: RunSpec) -> HttpRequest:
     }
     return HttpRequest(
         "POST",
-        join_url(spec.base_url, "/chat/completions"),
+        join_url(spec.base_url, "/chat/completions", spec.query),
         headers,
         merge_body(body, spec.extra_body),
     )

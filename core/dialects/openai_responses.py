@@ -152,7 +152,10 @@ def build_request(spec: RunSpec) -> HttpRequest:
         **spec.headers,
     }
     return HttpRequest(
-        "POST", join_url(spec.base_url, "/responses"), headers, merge_body(body, spec.extra_body)
+        "POST",
+        join_url(spec.base_url, "/responses", spec.query),
+        headers,
+        merge_body(body, spec.extra_body),
     )
 
 

@@ -818,3 +818,75 @@ def test_openai_unknown_finish_reason_passed_through(
     got = ours("openai-chat", body)
     assert got["raw_stop_reason"] == "weird_reason"
     assert label(got) == "protocol_error/unknown_finish_reason"
+
+
+def test_anthropic_events_without_event_lines_sdk_sees_nothing(
+    served: Served, ant_client: anthropic.Anthropic
+) -> None:
+    """A relay that re-frames Anthropic's stream as data-only SSE (no `event:` lines; each
+    payload still carries its `type`). The SDK skips every event without an event name, so
+    the raw stream is empty with no error, and `messages.stream()` has no snapshot.
+
+    Ours dispatches on the payload's `type` (the same value the `event:` line repeats), so
+    the answer and its verdict survive the re-framing."""
+    body = ant_text().replace(b"event: ", b": was event ")  # keep byte offsets similar
+    raw = sdk_anthropic_raw(ant_client, served, body, Seen())
+    assert raw == Seen()  # nothing at all, and no exception
+    with pytest.raises(AssertionError):
+        sdk_anthropic_final(ant_client, served, body)
+
+    got = ours("anthropic", body)
+    assert got["text"] == "".join(TOKENS)
+    assert label(got) == "completed/natural"
+    assert got["warnings"] == []
+
+
+def openrouter_mid_stream_error() -> bytes:
+    """OpenRouter's documented mid-stream error: an `error` object *and* a choice whose
+    finish_reason is "error", then `[DONE]`."""
+    error_chunk = {
+        "id": "gen-1731000000-abc",
+        "object": "chat.completion.chunk",
+        "created": 1_731_000_000,
+        "model": "openai/gpt-4o",
+        "provider": "OpenAI",
+        "error": {"code": "server_error", "message": "Provider disconnected unexpectedly"},
+        "choices": [
+            {
+                "index": 0,
+                "delta": {"content": ""},
+                "finish_reason": "error",
+                "native_finish_reason": "error",
+            }
+        ],
+    }
+    return sse(*(chunk({"content": t}) for t in TOKENS[:3]), error_chunk, DONE)
+
+
+def test_openrouter_error_with_choices_sdk_raises_with_code(
+    served: Served, oai_client: openai.OpenAI
+) -> None:
+    """The SDK raises on any truthy `error` key, so it reports OpenRouter's code. Ours does
+    reach `upstream_error` (through the relay finish value "error")."""
+    body = openrouter_mid_stream_error()
+    with pytest.raises(openai.APIError) as info:
+        sdk_openai(oai_client, served, body, Seen())
+    assert isinstance(info.value.body, dict)
+    assert info.value.body["code"] == "server_error"
+
+    got = ours("openai-chat", body)
+    assert got["outcome"] == "upstream_error"
+    assert got["actions"] == ["retry"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug: ChatParser ignores an `error` object when `choices` is non-empty "
+    "(openai_chat.py: `if err is not None and not obj.get('choices')`), so OpenRouter's "
+    "mid-stream error gives detail 'error' from the finish value instead of error.code "
+    "'server_error' (DESIGN §3), and the provider's message is lost from the explanation",
+)
+def test_openrouter_error_with_choices_detail_is_the_error_code() -> None:
+    got = ours("openai-chat", openrouter_mid_stream_error())
+    assert label(got) == "upstream_error/server_error"
+    assert "Provider disconnected unexpectedly" in got["explanation"]
