@@ -18,7 +18,7 @@ from typing import Any
 
 from core.breaker import CircuitBreaker
 from core.continuation import CannotContinue, build_continuation, more_tokens, stitch
-from core.outcome import Verdict
+from core.outcome import Verdict, not_sent
 from core.policy import Retry, RetryPolicy, decide
 from core.runner import Clock, RunFinished, run
 from core.savefile import RunRecorder
@@ -84,18 +84,27 @@ async def run_session(
             attempt, len(segments), kind, method, waited, reason, clock() - start, current
         )
         finished: RunFinished | None = None
-        async for event in run(
-            current,
-            client=client,
-            clock=clock,
-            cancel=cancel,
-            recorder=recorder,
-            attempt=attempt,
-            segment=len(segments),
-        ):
-            if isinstance(event, RunFinished):
-                finished = event
-            yield event
+        if breaker is not None and not breaker.allow(wall()):
+            finished = _refused(current, breaker.state(wall()).retry_in_s)
+            yield finished
+        else:
+            stream = run(
+                current,
+                client=client,
+                clock=clock,
+                cancel=cancel,
+                recorder=recorder,
+                attempt=attempt,
+                segment=len(segments),
+            )
+            async with contextlib.aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, RunFinished):
+                        finished = event
+                    yield event
+            assert finished is not None
+            if breaker is not None:
+                breaker.record(finished.verdict, wall())
         assert finished is not None
         runs.append(finished)
         verdict = finished.verdict
@@ -127,6 +136,16 @@ async def run_session(
         current, method, trimmed = plan.spec, plan.method, plan.trimmed
         kind, waited, reason, retry_count = "continue", 0.0, "continue", 0
     yield SessionFinished(combine(segments, text, attempts), tuple(runs))
+
+
+def _refused(spec: RunSpec, retry_in_s: float) -> RunFinished:
+    verdict = not_sent(
+        spec.dialect,
+        "breaker_open",
+        "Not sent: the circuit breaker for this provider is open after repeated failures; "
+        f"it lets one probe request through in {retry_in_s:.0f} s.",
+    )
+    return RunFinished(verdict, "not_sent", None, spec.redacted_request())
 
 
 async def _wait(delay_s: float, cancel: asyncio.Event | None) -> bool:

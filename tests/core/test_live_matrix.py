@@ -190,3 +190,32 @@ async def test_retry_after_reset_succeeds(mock: MockServer) -> None:
         "interrupted/connection_reset",
         "completed/natural",
     ]
+
+
+async def test_breaker_opens_after_failures_and_refuses_at_once(mock: MockServer) -> None:
+    from core.breaker import CircuitBreaker
+
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=2, window_s=300, cooldown_s=30)
+    spec = RunSpec(
+        "openai-chat", mock.base_urls["openai-chat"], "mock-http_500", RunSpec.user("breaker")
+    )
+
+    async def once() -> SessionFinished:
+        async for event in run_session(spec, breaker=breaker, wall=lambda: now[0]):
+            if isinstance(event, SessionFinished):
+                return event
+        raise AssertionError("no SessionFinished")
+
+    assert (await once()).verdict.label == "http_error/server"
+    assert (await once()).verdict.label == "http_error/server"
+    refused = (await once()).verdict
+    assert refused.label == "not_sent/breaker_open"
+    assert "30 s" in refused.explanation and refused.actions == ()
+    now[0] = 31.0  # half-open: one probe goes through; it fails, so the breaker reopens
+    assert (await once()).verdict.label == "http_error/server"
+    assert (await once()).verdict.label == "not_sent/breaker_open"
+    now[0] = 62.0
+    spec = spec.with_changes(model="mock-normal")
+    assert (await once()).verdict.label == "completed/natural"
+    assert breaker.state(62.0).state == "closed"
