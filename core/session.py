@@ -66,6 +66,7 @@ async def run_session(
     kind: str = "first",
     breaker: CircuitBreaker | None = None,
     wall: Any = time.monotonic,
+    sleep: Any = None,  # async (delay_s) -> None; tests pass one that records the delay
 ) -> AsyncIterator[Any]:
     policy = replace(policy or RetryPolicy(), attempts=retries)
     rng = rng or random.Random()
@@ -117,7 +118,7 @@ async def run_session(
         if isinstance(decision, Retry):
             retry_count += 1
             kind, waited, reason = "retry", decision.delay_s, decision.reason
-            if await _wait(decision.delay_s, cancel):
+            if await _wait(decision.delay_s, cancel, sleep):
                 continue
             decision = None
         joined = stitch(text, verdict.text, trimmed) if segments else verdict.text
@@ -148,8 +149,11 @@ def _refused(spec: RunSpec, retry_in_s: float) -> RunFinished:
     return RunFinished(verdict, "not_sent", None, spec.redacted_request())
 
 
-async def _wait(delay_s: float, cancel: asyncio.Event | None) -> bool:
+async def _wait(delay_s: float, cancel: asyncio.Event | None, sleep: Any = None) -> bool:
     """Sleep for the backoff; False when cancelled meanwhile."""
+    if sleep is not None:
+        await sleep(delay_s)
+        return not (cancel is not None and cancel.is_set())
     if cancel is None:
         await asyncio.sleep(delay_s)
         return True

@@ -219,3 +219,75 @@ async def test_breaker_opens_after_failures_and_refuses_at_once(mock: MockServer
     spec = spec.with_changes(model="mock-normal")
     assert (await once()).verdict.label == "completed/natural"
     assert breaker.state(62.0).state == "closed"
+
+
+async def test_429_then_success_waits_what_retry_after_said(mock: MockServer) -> None:
+    waited: list[float] = []
+
+    async def record(delay: float) -> None:
+        waited.append(delay)
+
+    spec = RunSpec(
+        "anthropic",
+        mock.base_urls["anthropic"],
+        "mock-http_429",
+        RunSpec.user("rate me"),
+        headers={"x-mock-params": "fail_first=1;retry_after=3"},
+    )
+    done = None
+    async for event in run_session(spec, retries=3, sleep=record):
+        if isinstance(event, SessionFinished):
+            done = event
+    assert done.verdict.label == "completed/natural"
+    assert waited == [3.0]
+    first, second = done.verdict.attempts
+    assert first["verdict"] == "http_error/rate_limited"
+    assert second == {
+        "verdict": "completed/natural",
+        "waited_s": 3.0,
+        "reason": "Retry-After 3 s honoured",
+    }
+
+
+async def _final(spec: RunSpec, **kw) -> SessionFinished:
+    async for event in run_session(spec, **kw):
+        if isinstance(event, SessionFinished):
+            return event
+    raise AssertionError("no SessionFinished")
+
+
+async def test_pause_turn_resend_completes(mock: MockServer) -> None:
+    spec = RunSpec(
+        "anthropic",
+        mock.base_urls["anthropic"],
+        "mock-pause_turn",
+        RunSpec.user("Tell me about streaming."),
+    )
+    v = (await _final(spec, continuations=2)).verdict
+    assert v.label == "completed/natural"
+    assert [s["method"] for s in v.segments] == ["original", "resend"]
+    assert v.segments[0]["outcome"] == "paused"
+    assert v.text == reply_text(40)
+
+
+async def test_truncated_tool_call_offers_only_more_tokens(mock: MockServer) -> None:
+    from core.continuation import more_tokens
+
+    for dialect in ("openai-chat", "anthropic", "openai-responses"):
+        spec = RunSpec(
+            dialect,
+            mock.base_urls[dialect],
+            "mock-tool_call_truncated",
+            RunSpec.user("write the file"),
+            max_tokens=40,
+        )
+        v = (await _final(spec, continuations=3)).verdict
+        assert v.label == "truncated/max_tokens", dialect
+        assert v.actions == ("retry_more_tokens",)
+        assert "incomplete_tool_call" in v.warnings
+        assert v.segments == ()  # never continued
+        bigger = more_tokens(more_tokens(more_tokens(spec)))
+        assert bigger.max_tokens == 320
+        v = (await _final(bigger)).verdict
+        assert v.label == "tool_calls", dialect
+        assert all(c.complete for c in v.tool_calls)
