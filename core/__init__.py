@@ -1,6 +1,7 @@
 """StreamScope's headless core: no Qt. The GUI imports from here only."""
 
 from core.continuation import CannotContinue, ContinuePlan, build_continuation, stitch
+from core.curl import CurlImport, from_curl, key_env_name, profile_to_curl, spec_to_curl, to_curl
 from core.diagnose import DiagnoseError, Replay, diagnose_bytes
 from core.events import (
     ChunkReceived,
@@ -19,9 +20,32 @@ from core.events import (
     Usage,
     WireEvent,
 )
+from core.keys import (
+    KeyRef,
+    KeyringStatus,
+    KeyUnavailable,
+    ModelListError,
+    ProfileError,
+    ProfileFileError,
+    delete_key,
+    has_key,
+    keyring_available,
+    store_key,
+)
+from core.listing import fetch_models
 from core.metrics import Metrics, Stall
 from core.outcome import HttpInfo, ToolCall, Verdict
 from core.policy import RetryPolicy, decide
+from core.presets import (
+    MOCK,
+    PRESETS,
+    catalogue,
+    find_profile,
+    key_warning,
+    mock_profile,
+    with_mock_url,
+)
+from core.profiles import Profile, ProfileStore, connection_test_spec
 from core.report import WARNING_TEXT, format_report
 from core.runner import RunFinished, new_client, run
 from core.savefile import RunRecorder, read_saved_run
@@ -30,17 +54,28 @@ from core.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
 
 __all__ = [
     "DIALECTS",
+    "MOCK",
+    "PRESETS",
     "WARNING_TEXT",
     "AttemptStarted",
     "CannotContinue",
     "ChunkReceived",
     "ContinuePlan",
+    "CurlImport",
     "DiagnoseError",
     "HttpInfo",
     "HttpRequest",
+    "KeyRef",
+    "KeyUnavailable",
+    "KeyringStatus",
     "Metrics",
+    "ModelListError",
     "Phase",
     "Ping",
+    "Profile",
+    "ProfileError",
+    "ProfileFileError",
+    "ProfileStore",
     "Progress",
     "ProviderError",
     "RefusalDelta",
@@ -64,12 +99,28 @@ __all__ = [
     "Verdict",
     "WireEvent",
     "build_continuation",
+    "catalogue",
+    "connection_test_spec",
     "decide",
+    "delete_key",
     "diagnose_bytes",
+    "fetch_models",
+    "find_profile",
     "format_report",
+    "from_curl",
+    "has_key",
+    "key_env_name",
+    "key_warning",
+    "keyring_available",
+    "mock_profile",
     "new_client",
+    "profile_to_curl",
     "read_saved_run",
     "run",
     "run_session",
+    "spec_to_curl",
     "stitch",
+    "store_key",
+    "to_curl",
+    "with_mock_url",
 ]

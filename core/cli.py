@@ -1,5 +1,5 @@
-"""Headless commands (DESIGN §6): diagnose, probe, serve-mock. Exit 0 whatever the verdict;
-2 for unusable input or arguments, with one line on stderr and never a traceback."""
+"""Headless commands (DESIGN §6): diagnose, probe, profiles list, serve-mock. Exit 0 whatever
+the verdict; 2 for unusable input or arguments, with one line on stderr, never a traceback."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.diagnose import DiagnoseError, diagnose_bytes
+from core.keys import ProfileError
 from core.report import format_report
 from core.spec import DIALECTS
+
+if TYPE_CHECKING:
+    from core.profiles import Profile
 
 __all__ = ["main"]
 
@@ -39,20 +44,23 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true", help="print the verdict JSON")
 
     p = sub.add_parser("probe", help="one live run against a provider")
-    p.add_argument("--base-url", required=True, help="API base URL, or 'mock' for the built-in")
-    p.add_argument("--dialect", required=True, choices=DIALECTS)
-    p.add_argument("--model", required=True)
+    p.add_argument(
+        "--profile", help="take defaults from a saved profile or preset (flags override it)"
+    )
+    p.add_argument("--base-url", help="API base URL, or 'mock' for the built-in")
+    p.add_argument("--dialect", choices=DIALECTS)
+    p.add_argument("--model")
     p.add_argument("--prompt", default="Write a short paragraph about streaming APIs.")
     p.add_argument("--system")
-    p.add_argument("--max-tokens", type=int, default=1024)
+    p.add_argument("--max-tokens", type=int, help="default 1024")
     p.add_argument("--temperature", type=float)
     p.add_argument("--param", action="append", default=[], metavar="KEY=JSON")
     p.add_argument("--header", action="append", default=[], metavar="'K: V'")
     p.add_argument("--api-key-env", metavar="NAME")
-    p.add_argument("--connect-timeout", type=float, default=10.0)
-    p.add_argument("--first-byte-timeout", type=float, default=60.0)
-    p.add_argument("--stall-timeout", type=float, default=60.0)
-    p.add_argument("--total-timeout", type=float)
+    p.add_argument("--connect-timeout", type=float, help="seconds, default 10")
+    p.add_argument("--first-byte-timeout", type=float, help="seconds, default 60")
+    p.add_argument("--stall-timeout", type=float, help="seconds, default 60")
+    p.add_argument("--total-timeout", type=float, help="seconds, default none")
     p.add_argument("--retries", type=int, default=0)
     p.add_argument("--continue-until-complete", type=int, default=0, metavar="K")
     p.add_argument("--save", metavar="FILE")
@@ -68,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="default scenario parameter, e.g. tps=200 (x-mock-params names)",
     )
+    pr = sub.add_parser(
+        "profiles", help="provider profiles (file: $STREAMSCOPE_PROFILES or the config dir)"
+    )
+    pr_sub = pr.add_subparsers(dest="action", required=True)
+    pr_sub.add_parser("list", help="every saved profile and preset: dialect, base URL, key source")
     return ap
 
 
@@ -80,9 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from core.probe import probe_main
 
             return probe_main(args)
+        if args.command == "profiles":
+            return _profiles(args)
         return _serve_mock(args)
-    except (UsageError, DiagnoseError) as exc:
-        print(f"streamscope {args.command}: {exc}", file=sys.stderr)
+    except (UsageError, DiagnoseError, ProfileError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"streamscope {args.command}: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -124,6 +140,30 @@ def _serve_mock(args: argparse.Namespace) -> int:
     return 0
 
 
+def _profiles(args: argparse.Namespace) -> int:
+    from core.presets import catalogue
+    from core.profiles import ProfileStore
+
+    store = ProfileStore()
+    rows = [("NAME", "SOURCE", "DIALECT", "BASE URL", "KEY")]
+    for source, profile in catalogue(store):
+        rows.append((profile.name, source, profile.dialect, profile.base_url, _key_column(profile)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[4]]))
+    print(f"\nsaved profiles: {store.path}")
+    return 0
+
+
+def _key_column(profile: Profile) -> str:
+    """Where the key comes from; for env, whether it is set. Never the key (and the keyring
+    is not read: some keyrings prompt to unlock)."""
+    ref = profile.key
+    if ref.kind == "env":
+        return f"env ${ref.name} ({'set' if os.environ.get(ref.name) else 'not set'})"
+    return ref.describe()
+
+
 def resolve_key(base_url: str, dialect: str, key_env: str | None) -> str | None:
     """`--api-key-env` wins; a dialect's usual variable only for its official host."""
     if key_env:
@@ -141,4 +181,8 @@ def resolve_key(base_url: str, dialect: str, key_env: str | None) -> str | None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module's main, so exceptions raised by core.probe (which imports
+    # core.cli) are the same classes main() catches.
+    from core.cli import main as _main
+
+    sys.exit(_main())

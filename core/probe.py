@@ -8,15 +8,20 @@ import contextlib
 import json
 import signal
 import sys
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from core.cli import UsageError, resolve_key
 from core.events import RefusalDelta, TextDelta, ThinkingDelta
+from core.keys import ProfileError
 from core.report import format_report
 from core.savefile import RunRecorder
 from core.session import AttemptStarted, SessionFinished, run_session
 from core.spec import RunSpec, Timeouts
+
+if TYPE_CHECKING:
+    from core.profiles import Profile
 
 __all__ = ["build_spec", "probe_main"]
 
@@ -46,44 +51,98 @@ def _headers(items: list[str]) -> dict[str, str]:
     return out
 
 
-def build_spec(args: argparse.Namespace, base_url: str) -> RunSpec:
+_DEFAULT_TIMEOUTS = Timeouts()
+
+
+def build_spec(args: argparse.Namespace, base_url: str, profile: Profile | None = None) -> RunSpec:
+    """The run from the flags; with `profile`, the profile's values where no flag is given
+    (headers and --param merge over the profile's, the flag winning)."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--base-url {base_url!r} is not an http(s) URL (or 'mock')")
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
-    timeouts = Timeouts(
-        connect_s=args.connect_timeout,
-        first_byte_s=args.first_byte_timeout,
-        stall_s=args.stall_timeout,
-        total_s=args.total_timeout,
-    )
-    return RunSpec(
-        dialect=args.dialect,
-        base_url=base_url,
-        model=args.model,
-        messages=RunSpec.user(args.prompt),
-        system=args.system,
-        max_tokens=args.max_tokens,
-        temperature=args.temperature,
-        extra_body=_params(args.param),
-        headers=_headers(args.header),
-        api_key=resolve_key(base_url, args.dialect, args.api_key_env),
-        timeouts=timeouts,
-        profile="cli",
-    )
+    base = profile.timeouts if profile is not None else _DEFAULT_TIMEOUTS
+    flags = {
+        "connect_s": args.connect_timeout,
+        "first_byte_s": args.first_byte_timeout,
+        "stall_s": args.stall_timeout,
+        "total_s": args.total_timeout,
+    }
+    timeouts = replace(base, **{k: v for k, v in flags.items() if v is not None})
+    dialect = args.dialect or (profile.dialect if profile else None)
+    if profile is None:
+        return RunSpec(
+            dialect=args.dialect,
+            base_url=base_url,
+            model=args.model,
+            messages=RunSpec.user(args.prompt),
+            system=args.system,
+            max_tokens=1024 if args.max_tokens is None else args.max_tokens,
+            temperature=args.temperature,
+            extra_body=_params(args.param),
+            headers=_headers(args.header),
+            api_key=resolve_key(base_url, args.dialect, args.api_key_env),
+            timeouts=timeouts,
+            profile="cli",
+        )
+    overrides: dict[str, Any] = {
+        "dialect": dialect,
+        "base_url": base_url,
+        "system": args.system,
+        "timeouts": timeouts,
+        "headers": {**profile.headers, **_headers(args.header)},
+        "extra_body": {**profile.extra_body, **_params(args.param)},
+    }
+    for name in ("model", "max_tokens", "temperature"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    if args.api_key_env:
+        overrides["api_key"] = resolve_key(base_url, dialect or "", args.api_key_env)
+    try:
+        return profile.to_spec(args.prompt, **overrides)
+    except ProfileError as exc:
+        raise UsageError(f"--profile {profile.name}: {exc}") from None
+
+
+def _profile(name: str) -> Profile:
+    from core.presets import find_profile
+    from core.profiles import ProfileStore
+
+    return find_profile(name, ProfileStore())
 
 
 def probe_main(args: argparse.Namespace) -> int:
+    profile = _profile(args.profile) if args.profile else None
+    base_url = args.base_url or (profile.base_url if profile else None)
+    dialect = args.dialect or (profile.dialect if profile else None)
+    model = args.model or (profile.model if profile else None)
+    if not (base_url and dialect and model):
+        missing = [
+            flag
+            for flag, value in (
+                ("--base-url", base_url),
+                ("--dialect", dialect),
+                ("--model", model),
+            )
+            if not value
+        ]
+        where = f" (profile {profile.name} has none)" if profile else " (or --profile NAME)"
+        raise UsageError(f"{', '.join(missing)} required{where}")
+    if profile is not None and not args.api_key_env and base_url != "mock":
+        from core.presets import key_warning
+
+        warning = key_warning(replace(profile, base_url=base_url))
+        if warning:
+            print(f"streamscope probe: warning: {warning}", file=sys.stderr)
     mock = None
-    base_url = args.base_url
     if base_url == "mock":
         from core.mock import start_mock_server
 
         mock = start_mock_server()
-        base_url = mock.base_urls[args.dialect]
+        base_url = mock.base_urls[dialect]
     try:
-        spec = build_spec(args, base_url)
+        spec = build_spec(args, base_url, profile)
         return asyncio.run(_probe(spec, args))
     finally:
         if mock is not None:
