@@ -9,17 +9,16 @@ comes out whole; invalid bytes are replaced and counted. One leading BOM is stri
 from __future__ import annotations
 
 import codecs
-import re
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["SSEDecoder", "SSEEvent"]
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
 
+class SSEEvent(NamedTuple):
+    """One dispatched event; immutable (a NamedTuple: cheaper to build than a frozen
+    dataclass, which pays an object.__setattr__ per field)."""
 
-@dataclass(frozen=True, slots=True)
-class SSEEvent:
     event: str  # "message" when no `event:` field was given
     data: str
     id: str | None = None
@@ -97,48 +96,60 @@ class SSEDecoder:
             self._pending_cr = False
             if text.startswith("\n"):
                 text = text[1:]
-        buf = self._buffer + text
-        start = 0
-        for match in _LINE_END.finditer(buf):
-            if match.group() == "\r" and match.end() == len(buf):
-                # A CR at the end of the data so far may be the first half of a CRLF.
-                self._pending_cr = True
-            self._process_line(buf[start : match.start()], events)
-            start = match.end()
-        self._buffer = buf[start:]
+        buf = self._buffer + text if self._buffer else text
+        if "\r" in buf:
+            # A CR at the end of the data so far may be the first half of a CRLF.
+            self._pending_cr = buf.endswith("\r")
+            buf = buf.replace("\r\n", "\n").replace("\r", "\n")
+        lines = buf.split("\n")  # C-level split: no per-line regex match objects
+        self._buffer = lines.pop()
+        if lines:
+            self.lines += len(lines)
+            self._process_lines(lines, events)
         return events
+
+    def _process_lines(self, lines: list[str], events: list[SSEEvent]) -> None:
+        # The event state lives in locals for the loop and is written back once.
+        data, has_data, event = self._data, self._has_data, self._event
+        retry, dirty, last_id = self._retry, self._dirty, self.last_event_id
+        comments = 0
+        for line in lines:
+            if not line:
+                if has_data:
+                    events.append(SSEEvent(event or "message", "\n".join(data), last_id, retry))
+                    data = []
+                    has_data = False
+                event, retry, dirty = "", None, False
+                continue
+            if line.startswith("data:"):  # the common case first
+                value = line[5:]
+                data.append(value[1:] if value.startswith(" ") else value)
+                has_data = dirty = True
+                continue
+            if line.startswith(":"):
+                comments += 1
+                continue
+            name, sep, value = line.partition(":")
+            if sep and value.startswith(" "):
+                value = value[1:]
+            dirty = True
+            if name == "data":  # a bare `data` line
+                data.append(value)
+                has_data = True
+            elif name == "event":
+                event = value
+            elif name == "id":
+                if "\0" not in value:
+                    last_id = value
+            elif name == "retry" and value.isascii() and value.isdigit():
+                retry = int(value)
+        self._data, self._has_data, self._event = data, has_data, event
+        self._retry, self._dirty, self.last_event_id = retry, dirty, last_id
+        self.comments += comments
 
     def _process_line(self, line: str, events: list[SSEEvent]) -> None:
         self.lines += 1
-        if not line:
-            if self._has_data:
-                events.append(
-                    SSEEvent(
-                        self._event or "message",
-                        "\n".join(self._data),
-                        self.last_event_id,
-                        self._retry,
-                    )
-                )
-            self._reset_event()
-            return
-        if line.startswith(":"):
-            self.comments += 1
-            return
-        name, sep, value = line.partition(":")
-        if sep and value.startswith(" "):
-            value = value[1:]
-        self._dirty = True
-        if name == "data":
-            self._data.append(value)
-            self._has_data = True
-        elif name == "event":
-            self._event = value
-        elif name == "id":
-            if "\0" not in value:
-                self.last_event_id = value
-        elif name == "retry" and value.isascii() and value.isdigit():
-            self._retry = int(value)
+        self._process_lines([line], events)
 
     def _reset_event(self) -> None:
         self._event = ""

@@ -69,13 +69,16 @@ class ChatParser(Parser):
             self._malformed(str(obj))
             return
         err = obj.get("error")
-        if err is not None and not obj.get("choices"):
+        if err is not None:
+            # Relays (OpenRouter) send the error inside a chunk that still has choices and a
+            # finish_reason "error": the error object's code is the evidence, read it first.
             if isinstance(err, dict):
                 code = err.get("code") or err.get("type")
                 self.error(code, err.get("message"), "an error object in the stream", t_ns, out)
             else:
                 self.error(None, err, "an error object in the stream", t_ns, out)
-            return
+            if not obj.get("choices"):
+                return
         if isinstance(obj.get("id"), str):
             self.facts.response_id = obj["id"]
         choices = obj.get("choices")

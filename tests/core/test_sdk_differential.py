@@ -879,13 +879,6 @@ def test_openrouter_error_with_choices_sdk_raises_with_code(
     assert got["actions"] == ["retry"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: ChatParser ignores an `error` object when `choices` is non-empty "
-    "(openai_chat.py: `if err is not None and not obj.get('choices')`), so OpenRouter's "
-    "mid-stream error gives detail 'error' from the finish value instead of error.code "
-    "'server_error' (DESIGN §3), and the provider's message is lost from the explanation",
-)
 def test_openrouter_error_with_choices_detail_is_the_error_code() -> None:
     got = ours("openai-chat", openrouter_mid_stream_error())
     assert label(got) == "upstream_error/server_error"
