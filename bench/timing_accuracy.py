@@ -41,9 +41,14 @@ async def main() -> None:
         for dialect in ("openai-chat", "anthropic"):
             for _ in range(args.runs):
                 before = len(srv.write_log)
-                spec = RunSpec(dialect, srv.base_urls[dialect], "mock-normal",
-                               RunSpec.user("timing"), max_tokens=4096,
-                               headers={"x-mock-params": f"tokens={args.tokens};tps={args.tps}"})
+                spec = RunSpec(
+                    dialect,
+                    srv.base_urls[dialect],
+                    "mock-normal",
+                    RunSpec.user("timing"),
+                    max_tokens=4096,
+                    headers={"x-mock-params": f"tokens={args.tokens};tps={args.tps}"},
+                )
                 arrivals, t0 = await one(spec, client)
                 writes = [w[0] for w in list(srv.write_log)[before:]]
                 # pair each read with the last write that precedes it
@@ -58,8 +63,10 @@ async def main() -> None:
     lags_us.sort()
     q = statistics.quantiles(lags_us, n=100)
     print(f"reads matched to mock writes: {len(lags_us)}")
-    print(f"write → stamped arrival: p50 {q[49]:.0f} µs · p95 {q[94]:.0f} µs · "
-          f"max {lags_us[-1]:.0f} µs")
+    print(
+        f"write → stamped arrival: p50 {q[49]:.0f} µs · p95 {q[94]:.0f} µs · "
+        f"max {lags_us[-1]:.0f} µs"
+    )
     print(f"(measured {time.strftime('%Y-%m-%d')}, in-process mock: server thread shares the GIL)")
 
 

@@ -1,0 +1,141 @@
+"""How fast can the real window absorb a stream? `streamscope serve-mock` runs in its own
+process (a server thread would share the GIL with the UI) and streams N tokens as fast as it
+can into the window (offscreen by default). Prints tokens/s absorbed, event-loop lag p50/p99
+from a 10 ms QTimer probe, peak RSS, and checks every token is in the view at the end.
+Target (issue 4): ≥ 20,000 tok/s with lag p99 ≤ 50 ms on a 2-core machine.
+
+    python bench/gui_throughput.py [--tokens 20000] [--dialect openai-chat] [--tps 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import qasync
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from core import new_client
+from gui.app import build_window, settle_heap
+from gui.request_values import RequestValues
+
+PROBE_MS = 10
+
+
+def start_mock() -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gui.launch", "serve-mock", "--port", "0"],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    urls: dict[str, str] = {}
+    for line in proc.stdout:
+        m = re.match(r"\s+(openai-chat|openai-responses|anthropic|gemini|ollama)\s+(\S+)", line)
+        if m:
+            urls[m.group(1)] = m.group(2)
+        if len(urls) == 5:
+            break
+    return proc, urls
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+async def measure(args: argparse.Namespace, urls: dict[str, str]) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="streamscope-bench-"))
+    client = new_client()
+    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    window = build_window(client, urls, tmp / "data", settings)
+    window.resize(1600, 1000)
+    settle_heap()  # as gui.app.main does
+    window.show()
+    window.request_pane.set_values(
+        RequestValues(
+            dialect=args.dialect,
+            tokens=args.tokens,
+            tps=args.tps,
+            max_tokens=args.tokens * 2,
+            prompt="throughput",
+        )
+    )
+    lags: list[float] = []
+    last = time.perf_counter()
+
+    def probe() -> None:
+        nonlocal last
+        now = time.perf_counter()
+        lags.append(max(0.0, (now - last) * 1000 - PROBE_MS))
+        if args.verbose and lags[-1] > 50:
+            print(f"  lag {lags[-1]:.0f} ms at {now - started:.3f} s")
+        last = now
+
+    timer = QTimer()
+    timer.setInterval(PROBE_MS)
+    timer.timeout.connect(probe)
+    done: asyncio.Future = asyncio.get_running_loop().create_future()
+    window.controller.verdict_ready.connect(lambda o: done.done() or done.set_result(o))
+    await asyncio.sleep(0.3)  # let the window settle before probing
+    started = last = time.perf_counter()
+    timer.start()
+    window.send()
+    outcome = await asyncio.wait_for(done, 300)
+    elapsed = time.perf_counter() - started
+    timer.stop()
+    await asyncio.sleep(0.1)
+    view = window.stream_view
+    complete = view.answer_text() == outcome.verdict.text and view.token_count() == args.tokens
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"verdict          {outcome.verdict.label}")
+    state = "all there" if complete else "MISSING"
+    print(f"tokens in view   {view.token_count():,} of {args.tokens:,}: {state}")
+    print(f"absorbed         {args.tokens / elapsed:,.0f} tok/s ({elapsed:.2f} s, send to verdict)")
+    p50, p99, worst = percentile(lags, 0.5), percentile(lags, 0.99), max(lags, default=0.0)
+    print(
+        f"loop lag         p50 {p50:.1f} ms · p99 {p99:.1f} ms · max {worst:.1f} ms "
+        f"({len(lags)} probes)"
+    )
+    print(f"peak RSS         {rss_mb:,.0f} MB")
+    window.close()
+    await window.shutdown()
+    await client.aclose()
+    return 0 if complete else 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tokens", type=int, default=20_000)
+    ap.add_argument("--tps", type=float, default=1_000_000.0)
+    ap.add_argument("--dialect", default="openai-chat")
+    ap.add_argument("--verbose", action="store_true", help="print each lag over 50 ms")
+    args = ap.parse_args()
+    proc, urls = start_mock()
+    app = QApplication([sys.argv[0]])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return loop.run_until_complete(measure(args, urls))
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

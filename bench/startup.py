@@ -1,0 +1,86 @@
+"""Process start → main window shown (exposed), for `streamscope` with no arguments.
+Spawns a fresh interpreter running `gui.app.main([])` (offscreen by default) with its
+settings and data in a temporary directory, and reports the wall time until the window is
+exposed, best and median of N runs. Target (issue 4): ≤ 1.5 s on this machine.
+
+    python bench/startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import sys
+from PySide6.QtCore import QTimer
+import gui.app as app
+
+original = app.serve
+
+async def serve(window, client, files=()):
+    def check():
+        handle = window.windowHandle()
+        if handle is not None and handle.isExposed():
+            print("shown", flush=True)
+            window.close()
+        else:
+            QTimer.singleShot(2, check)
+    QTimer.singleShot(0, check)
+    return await original(window, client, files)
+
+app.serve = serve
+sys.exit(app.main([]))
+"""
+
+
+def once(root: Path) -> float:
+    tmp = tempfile.mkdtemp(prefix="streamscope-startup-")
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        "XDG_CONFIG_HOME": tmp,
+        "XDG_DATA_HOME": tmp,
+        "PYTHONPATH": str(root),
+    }
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == "shown":
+            elapsed = time.perf_counter() - started
+            break
+    else:
+        raise SystemExit(f"the window never showed (exit code {proc.wait()})")
+    proc.wait(10)
+    return elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    root = Path(__file__).resolve().parent.parent
+    times = [once(root) for _ in range(args.runs)]
+    print(
+        f"process start → window shown: best {min(times):.2f} s · median "
+        f"{statistics.median(times):.2f} s over {len(times)} runs (target ≤ 1.5 s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The window's process: QApplication, the built-in mock, qasync's loop, one HTTP client.
+
+Shutdown order (QT-NOTES): the app does not quit when the last window closes; the window's
+`closed` signal sets an asyncio.Event, and `serve()` then cancels the run, closes the client
+and returns, so the loop stops with nothing pending. The mock runs in its own thread with its
+own loop and is started before qasync's loop exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from core import new_client
+from core.mock import SCENARIOS, start_mock_server
+from gui.main_window import MainWindow
+
+__all__ = ["build_window", "main", "serve", "settle_heap"]
+
+APP_NAME = "StreamScope"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("streamscope", appauthor=False))
+
+
+def build_window(
+    client: Any, mock_base_urls: dict[str, str], data: Path, settings: QSettings
+) -> MainWindow:
+    return MainWindow(client, mock_base_urls, SCENARIOS, data, settings)
+
+
+def settle_heap() -> None:
+    """After start-up, move every object so far out of the collector's sight: a stream
+    allocates tens of thousands of small objects, and full collections that rescan the Qt,
+    pyqtgraph and numpy start-up heap paused the loop for 50-80 ms (bench/gui_throughput)."""
+    gc.collect()
+    gc.freeze()
+
+
+async def serve(window: MainWindow, client: Any, files: Sequence[str] = ()) -> int:
+    """Show the window, wait until it is closed, then shut down cleanly."""
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    window.show()
+    for name in files[:1]:
+        window.open_path(Path(name))
+    try:
+        await closed.wait()
+    finally:
+        await window.shutdown()
+        await client.aclose()
+    return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    """`streamscope` with no arguments; an optional FILE opens a saved run or stream."""
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setQuitOnLastWindowClosed(False)
+    server = start_mock_server(host="127.0.0.1", port=0)
+    try:
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            client = new_client()
+            window = build_window(client, dict(server.base_urls), data_dir(), QSettings())
+            settle_heap()
+            return loop.run_until_complete(serve(window, client, list(argv)))
+    finally:
+        server.stop()

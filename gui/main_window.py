@@ -1,0 +1,307 @@
+"""The main window: request pane | stream view over the latency graph, or the inspector |
+verdict panel. Menus, shortcuts, files, drag and drop, settings; the wiring is in
+`_connect_signals()` and nowhere else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.controller import RunController
+from gui.files import FilesMixin
+from gui.request_values import RequestValues, SpecError, load_presets, to_spec
+from gui.theme import RESOURCES, Theme, apply_theme, theme_for
+from gui.widgets.inspector import Inspector
+from gui.widgets.latency_plot import LatencyPlot
+from gui.widgets.request_pane import RequestPane
+from gui.widgets.stream_view import StreamView
+from gui.widgets.token_style import heat_legend
+from gui.widgets.verdict_panel import VerdictPanel
+
+__all__ = ["MainWindow"]
+
+_ZOOM_STEP = 1.12
+
+
+class MainWindow(FilesMixin):
+    closed = Signal()  # the user closed the window: the app shuts down
+
+    def __init__(
+        self,
+        client: object,
+        mock_base_urls: Mapping[str, str],
+        scenarios: Sequence[str],
+        data_dir: Path,
+        settings: QSettings,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("StreamScope")
+        self.setAcceptDrops(True)
+        self._mock_urls = dict(mock_base_urls)
+        self._settings = settings
+        self._zoom = 1.0
+        self._theme_choice = "system"
+        self.controller = RunController(client, data_dir, self)
+        self.request_pane = RequestPane(scenarios)
+        self.stream_view = StreamView()
+        self.latency_plot = LatencyPlot()
+        self.verdict_panel = VerdictPanel()
+        self.inspector = Inspector()
+        self.heat_toggle = QCheckBox("Heat: colour tokens by gap")
+        self.stream_title = QLabel("STREAM")
+        self.stream_title.setObjectName("sectionTitle")
+        self.heat_legend = QLabel()
+        self.heat_legend.setVisible(False)
+        self._build_layout()
+        self._build_menus()
+        self._connect_signals()
+        presets = RESOURCES / "prompts" / "prompts.toml"
+        if presets.exists():
+            self.request_pane.set_presets(load_presets(presets))
+        self._restore_settings()
+        self.statusBar().showMessage(
+            f"Built-in mock provider at {self._mock_urls.get('anthropic', '?')}"
+        )
+
+    # --- construction ----------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        stream_box = QWidget()
+        col = QVBoxLayout(stream_box)
+        col.setContentsMargins(6, 4, 6, 0)
+        head = QHBoxLayout()
+        head.addWidget(self.stream_title)
+        head.addStretch(1)
+        head.addWidget(self.heat_legend)
+        head.addWidget(self.heat_toggle)
+        col.addLayout(head)
+        col.addWidget(self.stream_view, 1)
+        self.stream_split = QSplitter(Qt.Orientation.Vertical)
+        self.stream_split.addWidget(stream_box)
+        self.stream_split.addWidget(self.latency_plot)
+        self.stream_split.setSizes([430, 390])
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.stream_split, "Stream")
+        self.tabs.addTab(self.inspector, "Inspector")
+        self.main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split.addWidget(self.request_pane)
+        self.main_split.addWidget(self.tabs)
+        self.main_split.addWidget(self.verdict_panel)
+        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setSizes([330, 880, 360])
+        central = QWidget()
+        central.setObjectName("centralArea")
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(6, 6, 6, 0)
+        lay.addWidget(self.main_split)
+        self.setCentralWidget(central)
+        self.resize(1560, 940)
+
+    def _action(self, menu_name: str, text: str, slot: object, *keys: str) -> QAction:
+        action = QAction(text, self)
+        if keys:
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self._menus[menu_name].addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self._menus = {name: bar.addMenu(name) for name in ("&File", "&Edit", "&Run", "&View")}
+        self._action("&File", "&Open run or stream…", self._open_dialog, "Ctrl+O")
+        self.save_action = self._action("&File", "&Save run…", self._save_dialog, "Ctrl+S")
+        self._action("&File", "&Export graph as PNG…", self._export_dialog, "Ctrl+E")
+        self._menus["&File"].addSeparator()
+        self._action("&File", "&Quit", self.close, "Ctrl+Q")
+        self._action("&Edit", "&Paste log", self.paste_log, "Ctrl+Shift+V")
+        self.send_action = self._action("&Run", "&Send", self.send, "Ctrl+Return", "Ctrl+Enter")
+        self.stop_action = self._action("&Run", "S&top", self.controller.stop, "Esc")
+        self._menus["&Run"].addSeparator()
+        self._action("&Run", "&Retry", self._retry)
+        self._action("&Run", "&Continue", self.controller.continue_run)
+        self._action("&Run", "Retry with &more tokens", self.controller.retry_more_tokens)
+        self._action(
+            "&View", "Zoom &in", lambda: self.set_zoom(self._zoom * _ZOOM_STEP), "Ctrl+=", "Ctrl++"
+        )
+        self._action("&View", "Zoom &out", lambda: self.set_zoom(self._zoom / _ZOOM_STEP), "Ctrl+-")
+        self._action("&View", "&Reset zoom", lambda: self.set_zoom(1.0), "Ctrl+0")
+        self._action("&View", "&Inspector", lambda: self.tabs.setCurrentIndex(1), "Ctrl+I")
+        self._action("&View", "S&tream", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
+        theme_menu = self._menus["&View"].addMenu("&Theme")
+        group = QActionGroup(self)
+        self._theme_actions: dict[str, QAction] = {}
+        for choice in ("system", "light", "dark"):
+            action = QAction(choice.capitalize(), self, checkable=True)
+            action.triggered.connect(lambda _=False, c=choice: self.set_theme_choice(c))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self._theme_actions[choice] = action
+
+    def _connect_signals(self) -> None:
+        c = self.controller
+        # request pane → run
+        self.request_pane.send_requested.connect(self.send)
+        self.request_pane.stop_requested.connect(c.stop)
+        c.busy_changed.connect(self.request_pane.on_busy_changed)
+        # a run or a replay starts
+        for view in (self.stream_view, self.latency_plot, self.verdict_panel, self.inspector):
+            c.session_started.connect(view.on_session_started)
+            c.attempt_started.connect(view.on_attempt_started)
+        c.session_started.connect(self._on_session_started)
+        # stream contents
+        c.chunks_received.connect(self.stream_view.on_chunks_received)
+        c.chunks_received.connect(self.latency_plot.on_chunks_received)
+        c.chunks_received.connect(self.inspector.on_chunks_received)
+        c.events_received.connect(self.stream_view.on_events_received)
+        c.events_received.connect(self.latency_plot.on_events_received)
+        c.wire_events_decoded.connect(self.inspector.on_wire_events_decoded)
+        c.request_sent.connect(self.inspector.on_request_sent)
+        c.phase_reached.connect(self.inspector.on_phase_reached)
+        c.response_started.connect(self.inspector.on_response_started)
+        c.response_started.connect(self.verdict_panel.on_response_started)
+        # live state and the end
+        c.progress_changed.connect(self.verdict_panel.on_progress_changed)
+        c.progress_changed.connect(self.latency_plot.on_progress_changed)
+        c.events_received.connect(self.verdict_panel.on_events_received)
+        c.run_finished.connect(self.verdict_panel.on_run_finished)
+        c.verdict_ready.connect(self.verdict_panel.on_verdict_ready)
+        c.verdict_ready.connect(self.latency_plot.on_verdict_ready)
+        c.run_failed.connect(self.verdict_panel.on_run_failed)
+        c.busy_changed.connect(self.verdict_panel.on_busy_changed)
+        c.busy_changed.connect(self._on_busy_changed)
+        # recovery actions
+        self.verdict_panel.retry_requested.connect(self._retry)
+        self.verdict_panel.continue_requested.connect(c.continue_run)
+        self.verdict_panel.more_tokens_requested.connect(c.retry_more_tokens)
+        # stream view ⇄ inspector
+        self.stream_view.token_selected.connect(self.inspector.on_chunk_requested)
+        self.stream_view.token_activated.connect(self._show_chunk)
+        self.inspector.chunk_selected.connect(self.stream_view.on_chunk_selected)
+        # view options
+        self.heat_toggle.toggled.connect(self.stream_view.on_heat_toggled)
+        self.heat_toggle.toggled.connect(self.heat_legend.setVisible)
+        self.latency_plot.export_button.clicked.connect(self._export_dialog)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
+
+    # --- actions -------------------------------------------------------------------------
+
+    @Slot()
+    def send(self) -> None:
+        values = self.request_pane.values()
+        try:
+            spec = to_spec(values, self._mock_urls)
+        except SpecError as exc:
+            self.verdict_panel.show_error(str(exc))
+            return
+        self.controller.start(spec, retries=values.retries)
+
+    @Slot()
+    def _retry(self) -> None:
+        self.controller.retry(retries=self.request_pane.values().retries)
+
+    @Slot(int)
+    def _show_chunk(self, row: int) -> None:
+        self.tabs.setCurrentWidget(self.inspector)
+        self.inspector.on_chunk_requested(row)
+
+    @Slot(object)
+    def _on_session_started(self, start: object) -> None:
+        spec = getattr(start, "spec", None)
+        if spec is not None:
+            what = spec.model if spec.profile != "mock" else spec.model.removeprefix("mock-")
+            self.setWindowTitle(f"StreamScope — {spec.profile} · {spec.dialect} · {what}")
+        else:
+            self.setWindowTitle(f"StreamScope — {getattr(start, 'source', '')}")
+
+    @Slot(bool)
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.save_action.setEnabled(not busy)
+
+    # --- view ----------------------------------------------------------------------------
+
+    def set_zoom(self, factor: float) -> None:
+        self._zoom = max(0.6, min(3.0, factor))
+        self.stream_view.set_zoom(self._zoom)
+        self.latency_plot.set_zoom(self._zoom)
+
+    def set_theme_choice(self, choice: str) -> None:
+        self._theme_choice = choice
+        self._theme_actions[choice].setChecked(True)
+        self._apply_theme(theme_for(choice))
+
+    def _apply_theme(self, theme: Theme) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        self.stream_view.set_theme(theme)
+        self.heat_legend.setText(heat_legend(theme))
+        self.latency_plot.set_theme(theme)
+        self.verdict_panel.set_theme(theme)
+
+    @Slot()
+    def _on_color_scheme_changed(self) -> None:
+        if self._theme_choice == "system":
+            self._apply_theme(theme_for("system"))
+
+    # --- settings and closing --------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        for name, splitter in (("main", self.main_split), ("stream", self.stream_split)):
+            state = s.value(f"window/split_{name}")
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
+        try:
+            saved = json.loads(str(s.value("request/values", "{}")))
+        except ValueError:
+            saved = {}
+        self.request_pane.set_values(RequestValues.from_settings(saved))
+        self.heat_toggle.setChecked(s.value("view/heat", "false") in ("true", True))
+        zoom = s.value("view/zoom", 1.0)
+        self.set_zoom(float(zoom) if isinstance(zoom, int | float | str) else 1.0)
+        choice = str(s.value("view/theme", "system"))
+        self.set_theme_choice(choice if choice in self._theme_actions else "system")
+
+    def save_settings(self) -> None:
+        s = self._settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/split_main", self.main_split.saveState())
+        s.setValue("window/split_stream", self.stream_split.saveState())
+        s.setValue("request/values", json.dumps(self.request_pane.values().to_settings()))
+        s.setValue("view/heat", self.heat_toggle.isChecked())
+        s.setValue("view/zoom", self._zoom)
+        s.setValue("view/theme", self._theme_choice)
+        s.sync()
+
+    async def shutdown(self) -> None:
+        await self.controller.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        self.controller.stop()
+        event.accept()
+        self.closed.emit()

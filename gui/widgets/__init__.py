@@ -1,0 +1,1 @@
+"""The window's widgets: each takes data through slots and knows no sibling."""

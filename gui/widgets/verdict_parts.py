@@ -1,0 +1,135 @@
+"""Parts of the verdict panel: the metrics grid (DESIGN §4 figures, with where N came from)
+and the attempts list (one row per attempt: kind, verdict, HTTP status, delay, reason)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import QGridLayout, QLabel, QTreeWidget, QTreeWidgetItem, QWidget
+
+from core import AttemptStarted, RunFinished, Verdict
+from gui.theme import LIGHT, Theme, outcome_color, qcolor
+
+__all__ = ["AttemptsList", "MetricsGrid"]
+
+_METRICS = (
+    ("ttfb", "TTFB"),
+    ("ttft", "TTFT"),
+    ("answer", "First answer"),
+    ("itl", "ITL"),
+    ("tps", "Tokens/s"),
+    ("total", "Total"),
+    ("tokens", "Output tokens"),
+    ("usage", "Usage in / out"),
+    ("chunks", "Chunks / events"),
+    ("http", "HTTP"),
+    ("request_id", "Request id"),
+)
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value >= 10_000:
+        return f"{value / 1000:,.2f} s"
+    return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
+
+
+def _n(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+class MetricsGrid(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values: dict[str, QLabel] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(3)
+        for row, (key, name) in enumerate(_METRICS):
+            label = QLabel(name)
+            label.setObjectName("muted")
+            value = QLabel("–")
+            value.setObjectName("metricValue")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(value, row, 1)
+            self.values[key] = value
+        grid.setColumnStretch(1, 1)
+
+    def clear(self) -> None:
+        for value in self.values.values():
+            value.setText("–")
+
+    def show_status(self, status: int) -> None:
+        self.values["http"].setText(str(status))
+
+    def show_verdict(self, v: Verdict) -> None:
+        m = v.metrics
+        tps = f"{m.output_tokens_per_s:,.1f}" if m.output_tokens_per_s else "–"
+        source = "provider usage" if m.tokens_source == "usage" else "content chunks"
+        out = v.output_tokens if v.output_tokens is not None else m.content_events
+        http = "–" if v.http is None else f"{v.http.status} {v.http.content_type or ''}"
+        if v.http is not None and v.http.retry_after_s is not None:
+            http += f" · Retry-After {v.http.retry_after_s:g} s"
+        texts = {
+            "ttfb": _ms(m.ttfb_ms),
+            "ttft": _ms(m.ttft_ms),
+            "answer": _ms(m.first_answer_ms),
+            "itl": _ms(m.itl_ms),
+            "tps": tps,
+            "total": _ms(m.total_ms),
+            "tokens": f"{out:,} (N from {source})",
+            "usage": f"{_n(v.input_tokens)} / {_n(v.output_tokens)}",
+            "chunks": f"{m.chunks:,} / {m.events:,}",
+            "http": http,
+            "request_id": (v.http.request_id if v.http else None) or "–",
+        }
+        for key, text in texts.items():
+            self.values[key].setText(text)
+
+
+class AttemptsList(QTreeWidget):
+    """Columns: #, kind, verdict, HTTP, waited, why (tests read them by index)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = LIGHT
+        self.setHeaderLabels(["#", "kind", "verdict", "HTTP", "waited", "why"])
+        self.setRootIsDecorated(False)
+        self.setAlternatingRowColors(True)
+        self.setMinimumHeight(90)
+        for col, width in enumerate((22, 72, 146, 48, 58)):
+            self.setColumnWidth(col, width)
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+
+    def _last(self) -> QTreeWidgetItem | None:
+        return self.topLevelItem(self.topLevelItemCount() - 1)
+
+    def add_attempt(self, attempt: AttemptStarted) -> None:
+        waited = f"{attempt.waited_s:.2f} s" if attempt.waited_s else ""
+        why = attempt.method or attempt.reason
+        row = [str(self.topLevelItemCount() + 1), attempt.kind, "…", "", waited, why]
+        item = QTreeWidgetItem(row)
+        item.setToolTip(5, why)
+        self.addTopLevelItem(item)
+
+    def show_status(self, status: int) -> None:
+        item = self._last()
+        if item is not None:
+            item.setText(3, str(status))
+
+    def finish(self, finished: RunFinished) -> None:
+        item = self._last()
+        if item is None:
+            return
+        v = finished.verdict
+        item.setText(2, v.label)
+        item.setForeground(2, QBrush(qcolor(outcome_color(self._theme, v.outcome))))
+        if v.http is not None:
+            item.setText(3, str(v.http.status))
+            if v.http.retry_after_s is not None:
+                item.setToolTip(3, f"Retry-After: {v.http.retry_after_s:g} s")
