@@ -129,6 +129,7 @@ class _Session:
         self.pump: asyncio.Task[None] | None = None
         self.response: httpx.Response | None = None
         self.start = clock()
+        self.next_tick = self.start + _TICK_NS
         self.t0: int | None = None
         self.pipe = Pipeline(spec.dialect, soft_stall_s=spec.timeouts.soft_stall_s)
         self.first_byte: int | None = None
@@ -202,11 +203,14 @@ class _Session:
         """The next pump item, a watchdog firing, a Progress tick, or a cancel."""
         if self.cancel is not None and self.cancel.is_set():
             return ("fail", ("cancelled", ""), self.clock())
+        now = self.clock()
+        if now >= self.next_tick:  # a steady stream still gets its ~4 Hz Progress
+            self.next_tick = now + _TICK_NS
+            return ("tick", None, now)
         if not self.queue.empty():
             return self.queue.get_nowait()
         deadline, why = self._deadline()
-        now = self.clock()
-        wait_ns = _TICK_NS
+        wait_ns = self.next_tick - now
         if deadline is not None:
             if deadline <= now:
                 return ("fail", (why, ""), now)
@@ -231,7 +235,11 @@ class _Session:
             return getter.result()
         if canceller is not None and canceller in done:
             return ("fail", ("cancelled", ""), self.clock())
-        return ("tick", None, self.clock())
+        now = self.clock()
+        if now >= self.next_tick:
+            self.next_tick = now + _TICK_NS
+            return ("tick", None, now)
+        return ("idle", None, now)
 
     def _progress(self, now: int) -> Progress:
         m = self.pipe.metrics
@@ -264,6 +272,8 @@ class _Session:
         try:
             while True:
                 kind, payload, t_abs = await self._next()
+                if kind == "idle":
+                    continue
                 if kind == "phase":
                     yield Phase(payload, self.rel(t_abs))
                 elif kind == "tick":

@@ -48,8 +48,16 @@ class AttemptStarted:
 
 @dataclass(frozen=True, slots=True)
 class SessionFinished:
-    verdict: Verdict
+    verdict: Verdict  # the whole session's (final segment's, with the stitched text)
     runs: tuple[RunFinished, ...]
+    parts: tuple[tuple[Verdict, str], ...] = ()  # each segment's verdict and method
+    text: str = ""  # the stitched answer
+    spec: RunSpec | None = None  # the original request (Continue builds on it)
+    attempts: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def segment_verdicts(self) -> tuple[Verdict, ...]:
+        return tuple(v for v, _ in self.parts)
 
 
 async def run_session(
@@ -67,7 +75,11 @@ async def run_session(
     breaker: CircuitBreaker | None = None,
     wall: Any = time.monotonic,
     sleep: Any = None,  # async (delay_s) -> None; tests pass one that records the delay
+    previous: SessionFinished | None = None,
 ) -> AsyncIterator[Any]:
+    """With `previous`, continue that session from its stitched text (Continue pressed after
+    the fact): `spec` is ignored for the original request, `continuations` counts anew.
+    Raises CannotContinue at once when the previous verdict cannot be continued."""
     policy = replace(policy or RetryPolicy(), attempts=retries)
     rng = rng or random.Random()
     start = clock()
@@ -80,6 +92,17 @@ async def run_session(
     current = spec
     attempt = retry_count = 0
     waited, reason = 0.0, ""
+    if previous is not None and previous.parts:
+        spec = previous.spec or spec
+        segments = list(previous.parts)
+        runs = list(previous.runs)
+        attempts = list(previous.attempts)
+        text = previous.text
+        plan = build_continuation(spec, text, segments[-1][0])
+        current, method, trimmed = plan.spec, plan.method, plan.trimmed
+        kind, reason = "continue", "continue"
+        attempt = len(runs)
+        continuations += len(segments) - 1  # the break below counts the original too
     while True:
         yield AttemptStarted(
             attempt, len(segments), kind, method, waited, reason, clock() - start, current
@@ -136,7 +159,9 @@ async def run_session(
             break
         current, method, trimmed = plan.spec, plan.method, plan.trimmed
         kind, waited, reason, retry_count = "continue", 0.0, "continue", 0
-    yield SessionFinished(combine(segments, text, attempts), tuple(runs))
+    yield SessionFinished(
+        combine(segments, text, attempts), tuple(runs), tuple(segments), text, spec, tuple(attempts)
+    )
 
 
 def _refused(spec: RunSpec, retry_in_s: float) -> RunFinished:

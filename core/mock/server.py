@@ -50,6 +50,9 @@ def route_for(path: str) -> tuple[str, str, str | None] | None:
     return None
 
 
+WRITE_LOG_LIMIT = 500_000  # entries; the oldest half is dropped past it
+
+
 class MockState:
     """What lives as long as the server: counters, fail_first counts, responses, write log."""
 
@@ -62,6 +65,8 @@ class MockState:
 
     def log(self, request_id: str, nbytes: int) -> None:
         self.write_log.append((time.monotonic_ns(), request_id, nbytes))
+        if len(self.write_log) > WRITE_LOG_LIMIT:  # a long-lived in-process mock (the GUI)
+            del self.write_log[: WRITE_LOG_LIMIT // 2]
 
     def played(self, scenario: str, params: Params, fingerprint: str) -> str:
         """The scenario to play once ``fail_first`` is counted."""

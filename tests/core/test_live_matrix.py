@@ -291,3 +291,24 @@ async def test_truncated_tool_call_offers_only_more_tokens(mock: MockServer) -> 
         v = (await _final(bigger)).verdict
         assert v.label == "tool_calls", dialect
         assert all(c.complete for c in v.tool_calls)
+
+
+async def test_continue_after_the_fact_resumes_the_session(mock: MockServer) -> None:
+    spec = RunSpec(
+        "anthropic",
+        mock.base_urls["anthropic"],
+        "mock-normal",
+        RunSpec.user("Tell me about streaming."),
+        max_tokens=25,
+        headers={"x-mock-params": "tokens=60"},
+    )
+    first = await _final(spec)
+    assert first.verdict.label == "truncated/max_tokens"
+    done = await _final(spec, previous=first, continuations=1)
+    assert done.verdict.label == "truncated/max_tokens"
+    assert [m for _, m in done.parts] == ["original", "prefill"]
+    done = await _final(spec, previous=done, continuations=3)
+    assert done.verdict.label == "completed/natural"
+    assert done.text == done.verdict.text == reply_text(60)
+    assert done.verdict.output_tokens == sum(v.output_tokens for v in done.segment_verdicts)
+    assert len(done.runs) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from core import (
     ChunkReceived,
@@ -103,3 +104,12 @@ async def test_bad_spec_is_not_sent() -> None:
     spec = RunSpec("openai-chat", "not a url", "m", RunSpec.user("x"))
     events = await collect(spec)
     assert events[-1].verdict.label == "not_sent/bad_request_spec"
+
+
+async def test_steady_stream_still_gets_progress_ticks(mock: MockServer) -> None:
+    events = await collect(spec_for(mock, "normal", "tokens=40;tps=60"))
+    ticks = [e for e in events if isinstance(e, Progress)]
+    assert ticks, "a 0.6 s stream must carry ~4 Hz Progress events"
+    streaming = [t for t in ticks if t.state == "streaming"]
+    assert streaming and streaming[-1].content_events > 0
+    assert all(a.t_ns <= b.t_ns for a, b in itertools.pairwise(ticks))
