@@ -254,6 +254,11 @@ def _replay_saved(text: str, dialect: str) -> Replay:
     attempt: SavedAttempt = attempts[-1]
     chosen = attempt.dialect if dialect == "auto" else dialect
     notes = [] if attempt.end else ["the recording was cut: no end line (the recorder died)"]
+    if len(attempts) > 1:
+        labels = ", ".join(
+            str(((a.end or {}).get("verdict") or {}).get("outcome", "cut")) for a in attempts
+        )
+        notes.append(f"{len(attempts)} runs in this file ({labels}); judging the last one")
     status = attempt.status
     headers = attempt.response_headers
     transport = (attempt.end or {}).get("transport") or "eof"
