@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.dialects.base import Finish, Parser, auth_headers, join_url, merge_body
+from core.dialects.base import Finish, Parser, post_json
 from core.events import Ping, StreamEvent, Unknown
 from core.spec import HttpRequest, RunSpec
 
@@ -138,18 +138,8 @@ def build_request(spec: RunSpec) -> HttpRequest:
         body["tools"] = [_tool(t) for t in spec.tools]
     if spec.thinking_budget:
         body["thinking"] = {"type": "enabled", "budget_tokens": spec.thinking_budget}
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "text/event-stream",
-        "anthropic-version": API_VERSION,
-        **auth_headers(spec, "x-api-key"),
-        **spec.headers,
-    }
-    return HttpRequest(
-        "POST",
-        join_url(spec.base_url, "/v1/messages", spec.query),
-        headers,
-        merge_body(body, spec.extra_body),
+    return post_json(
+        spec, "/v1/messages", body, "x-api-key", headers={"anthropic-version": API_VERSION}
     )
 
 

@@ -18,6 +18,7 @@ from core.events import (
     ToolCallDelta,
     Usage,
 )
+from core.spec import HttpRequest
 
 __all__ = ["Finish", "Parser", "StreamFacts", "ToolCallState"]
 
@@ -225,6 +226,29 @@ def join_url(base: str, path: str, query: dict[str, str] | None = None) -> str:
     joined = "&".join(q for q in (base_query, path_query, extra) if q)
     url = root.rstrip("/") + path
     return f"{url}?{joined}" if joined else url
+
+
+def post_json(
+    spec: Any,
+    path: str,
+    body: dict[str, Any],
+    auth_scheme: str,
+    *,
+    query: dict[str, str] | None = None,
+    accept: str = "text/event-stream",
+    headers: dict[str, str] | None = None,
+) -> HttpRequest:
+    """The streaming POST every dialect sends: JSON body with the extra parameters merged,
+    the dialect's auth header, then the user's own headers (which win)."""
+    all_headers = {
+        "Content-Type": "application/json",
+        "Accept": accept,
+        **(headers or {}),
+        **auth_headers(spec, auth_scheme),
+        **spec.headers,
+    }
+    url = join_url(spec.base_url, path, spec.query if query is None else query)
+    return HttpRequest("POST", url, all_headers, merge_body(body, spec.extra_body))
 
 
 def merge_body(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from core.dialects.base import Finish, Parser, auth_headers, join_url, merge_body
+from core.dialects.base import Finish, Parser, post_json
 from core.events import StreamEvent
 from core.spec import HttpRequest, RunSpec
 
@@ -124,18 +124,7 @@ def build_request(spec: RunSpec) -> HttpRequest:
     if spec.tools:
         body["tools"] = [{"functionDeclarations": [_decl(t) for t in spec.tools]}]
     path = f"/v1beta/models/{quote(spec.model, safe='')}:streamGenerateContent"
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "text/event-stream",
-        **auth_headers(spec, "x-goog-api-key"),
-        **spec.headers,
-    }
-    return HttpRequest(
-        "POST",
-        join_url(spec.base_url, path, {"alt": "sse", **spec.query}),
-        headers,
-        merge_body(body, spec.extra_body),
-    )
+    return post_json(spec, path, body, "x-goog-api-key", query={"alt": "sse", **spec.query})
 
 
 def _decl(tool: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.dialects.base import Finish, Parser, auth_headers, join_url, merge_body
+from core.dialects.base import Finish, Parser, post_json
 from core.events import StreamEvent
 from core.spec import HttpRequest, RunSpec
 
@@ -73,15 +73,4 @@ def build_request(spec: RunSpec) -> HttpRequest:
         body["options"] = options
     if spec.tools:
         body["tools"] = list(spec.tools)
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "application/x-ndjson",
-        **auth_headers(spec, "bearer"),
-        **spec.headers,
-    }
-    return HttpRequest(
-        "POST",
-        join_url(spec.base_url, "/api/chat", spec.query),
-        headers,
-        merge_body(body, spec.extra_body),
-    )
+    return post_json(spec, "/api/chat", body, "bearer", accept="application/x-ndjson")

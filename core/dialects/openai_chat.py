@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.dialects.base import Finish, Parser, auth_headers, join_url, merge_body
+from core.dialects.base import Finish, Parser, post_json
 from core.events import StreamEvent
 from core.spec import HttpRequest, RunSpec
 
@@ -140,15 +140,4 @@ def build_request(spec: RunSpec) -> HttpRequest:
         body["tools"] = list(spec.tools)
     if spec.reasoning_effort:
         body["reasoning_effort"] = spec.reasoning_effort
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "text/event-stream",
-        **auth_headers(spec, "bearer"),
-        **spec.headers,
-    }
-    return HttpRequest(
-        "POST",
-        join_url(spec.base_url, "/chat/completions", spec.query),
-        headers,
-        merge_body(body, spec.extra_body),
-    )
+    return post_json(spec, "/chat/completions", body, "bearer")

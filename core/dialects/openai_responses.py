@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.dialects.base import Finish, Parser, auth_headers, join_url, merge_body
+from core.dialects.base import Finish, Parser, post_json
 from core.events import StreamEvent, Unknown
 from core.spec import HttpRequest, RunSpec
 
@@ -145,18 +145,7 @@ def build_request(spec: RunSpec) -> HttpRequest:
         body["reasoning"] = {"effort": spec.reasoning_effort, "summary": "auto"}
     if spec.previous_response_id:
         body["previous_response_id"] = spec.previous_response_id
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "text/event-stream",
-        **auth_headers(spec, "bearer"),
-        **spec.headers,
-    }
-    return HttpRequest(
-        "POST",
-        join_url(spec.base_url, "/responses", spec.query),
-        headers,
-        merge_body(body, spec.extra_body),
-    )
+    return post_json(spec, "/responses", body, "bearer")
 
 
 def _tool(tool: dict[str, Any]) -> dict[str, Any]:
