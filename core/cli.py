@@ -34,7 +34,8 @@ class UsageError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="streamscope", description="See what an LLM API stream really did."
+        prog="streamscope",
+        description="See what an LLM API stream really did. Without a command: the window.",
     )
     sub = ap.add_subparsers(dest="command", required=True)
 
