@@ -20,7 +20,7 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from core import new_client
+from core import ProfileStore, new_client
 from core.mock import SCENARIOS, start_mock_server
 from gui.main_window import MainWindow
 
@@ -34,9 +34,14 @@ def data_dir() -> Path:
 
 
 def build_window(
-    client: Any, mock_base_urls: dict[str, str], data: Path, settings: QSettings
+    client: Any,
+    mock_base_urls: dict[str, str],
+    data: Path,
+    settings: QSettings,
+    profiles: ProfileStore | None = None,
 ) -> MainWindow:
-    return MainWindow(client, mock_base_urls, SCENARIOS, data, settings)
+    """`profiles` defaults to the user's file (``$STREAMSCOPE_PROFILES`` overrides it)."""
+    return MainWindow(client, mock_base_urls, SCENARIOS, data, settings, profiles)
 
 
 def settle_heap() -> None:

@@ -1,6 +1,7 @@
 """The main window: request pane | stream view over the latency graph, or the inspector |
-verdict panel. Menus, shortcuts, files, drag and drop, settings; the wiring is in
-`_connect_signals()` and nowhere else."""
+verdict panel. Menus, shortcuts, settings; files and drag and drop in `gui.files`, profiles,
+curl and the circuit breaker in `gui.profile_actions`; the wiring is in `_connect_signals()`
+and nowhere else."""
 
 from __future__ import annotations
 
@@ -10,11 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
     QCloseEvent,
     QGuiApplication,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,10 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import ProfileStore
 from gui.controller import RunController
-from gui.files import FilesMixin
-from gui.request_values import RequestValues, SpecError, load_presets, to_spec
-from gui.theme import RESOURCES, Theme, apply_theme, theme_for
+from gui.menus import build_menus
+from gui.profile_actions import ProfileActionsMixin
+from gui.request_build import to_spec
+from gui.request_values import RequestValues, SpecError, load_presets
+from gui.theme import LIGHT, RESOURCES, Theme, apply_theme, theme_for
 from gui.widgets.inspector import Inspector
 from gui.widgets.latency_plot import LatencyPlot
 from gui.widgets.request_pane import RequestPane
@@ -40,10 +41,8 @@ from gui.widgets.verdict_panel import VerdictPanel
 
 __all__ = ["MainWindow"]
 
-_ZOOM_STEP = 1.12
 
-
-class MainWindow(FilesMixin):
+class MainWindow(ProfileActionsMixin):
     closed = Signal()  # the user closed the window: the app shuts down
 
     def __init__(
@@ -53,6 +52,7 @@ class MainWindow(FilesMixin):
         scenarios: Sequence[str],
         data_dir: Path,
         settings: QSettings,
+        profile_store: ProfileStore | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("StreamScope")
@@ -61,6 +61,8 @@ class MainWindow(FilesMixin):
         self._settings = settings
         self._zoom = 1.0
         self._theme_choice = "system"
+        self._theme = LIGHT
+        self.profile_store = profile_store if profile_store is not None else ProfileStore()
         self.controller = RunController(client, data_dir, self)
         self.request_pane = RequestPane(scenarios)
         self.stream_view = StreamView()
@@ -73,11 +75,13 @@ class MainWindow(FilesMixin):
         self.heat_legend = QLabel()
         self.heat_legend.setVisible(False)
         self._build_layout()
-        self._build_menus()
+        self._menus, self._theme_actions = build_menus(self)
+        self.save_action = self._menus.actions["save"]
         self._connect_signals()
         presets = RESOURCES / "prompts" / "prompts.toml"
         if presets.exists():
             self.request_pane.set_presets(load_presets(presets))
+        self._init_profile_actions()  # before the settings: they may name a saved profile
         self._restore_settings()
         self.statusBar().showMessage(
             f"Built-in mock provider at {self._mock_urls.get('anthropic', '?')}"
@@ -117,52 +121,13 @@ class MainWindow(FilesMixin):
         self.setCentralWidget(central)
         self.resize(1560, 940)
 
-    def _action(self, menu_name: str, text: str, slot: object, *keys: str) -> QAction:
-        action = QAction(text, self)
-        if keys:
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self._menus[menu_name].addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        self._menus = {name: bar.addMenu(name) for name in ("&File", "&Edit", "&Run", "&View")}
-        self._action("&File", "&Open run or stream…", self._open_dialog, "Ctrl+O")
-        self.save_action = self._action("&File", "&Save run…", self._save_dialog, "Ctrl+S")
-        self._action("&File", "&Export graph as PNG…", self._export_dialog, "Ctrl+E")
-        self._menus["&File"].addSeparator()
-        self._action("&File", "&Quit", self.close, "Ctrl+Q")
-        self._action("&Edit", "&Paste log", self.paste_log, "Ctrl+Shift+V")
-        self.send_action = self._action("&Run", "&Send", self.send, "Ctrl+Return", "Ctrl+Enter")
-        self.stop_action = self._action("&Run", "S&top", self.controller.stop, "Esc")
-        self._menus["&Run"].addSeparator()
-        self._action("&Run", "&Retry", self._retry)
-        self._action("&Run", "&Continue", self.controller.continue_run)
-        self._action("&Run", "Retry with &more tokens", self.controller.retry_more_tokens)
-        self._action(
-            "&View", "Zoom &in", lambda: self.set_zoom(self._zoom * _ZOOM_STEP), "Ctrl+=", "Ctrl++"
-        )
-        self._action("&View", "Zoom &out", lambda: self.set_zoom(self._zoom / _ZOOM_STEP), "Ctrl+-")
-        self._action("&View", "&Reset zoom", lambda: self.set_zoom(1.0), "Ctrl+0")
-        self._action("&View", "&Inspector", lambda: self.tabs.setCurrentIndex(1), "Ctrl+I")
-        self._action("&View", "S&tream", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
-        theme_menu = self._menus["&View"].addMenu("&Theme")
-        group = QActionGroup(self)
-        self._theme_actions: dict[str, QAction] = {}
-        for choice in ("system", "light", "dark"):
-            action = QAction(choice.capitalize(), self, checkable=True)
-            action.triggered.connect(lambda _=False, c=choice: self.set_theme_choice(c))
-            group.addAction(action)
-            theme_menu.addAction(action)
-            self._theme_actions[choice] = action
-
     def _connect_signals(self) -> None:
         c = self.controller
         # request pane → run
         self.request_pane.send_requested.connect(self.send)
         self.request_pane.stop_requested.connect(c.stop)
+        self.request_pane.picker.profiles_requested.connect(self.show_profiles)
+        self.request_pane.picker.provider_changed.connect(self.refresh_breaker)
         c.busy_changed.connect(self.request_pane.on_busy_changed)
         # a run or a replay starts
         for view in (self.stream_view, self.latency_plot, self.verdict_panel, self.inspector):
@@ -183,10 +148,10 @@ class MainWindow(FilesMixin):
         # live state and the end
         c.progress_changed.connect(self.verdict_panel.on_progress_changed)
         c.progress_changed.connect(self.latency_plot.on_progress_changed)
-        c.events_received.connect(self.verdict_panel.on_events_received)
         c.run_finished.connect(self.verdict_panel.on_run_finished)
         c.verdict_ready.connect(self.verdict_panel.on_verdict_ready)
         c.verdict_ready.connect(self.latency_plot.on_verdict_ready)
+        c.verdict_ready.connect(self.refresh_breaker)
         c.run_failed.connect(self.verdict_panel.on_run_failed)
         c.busy_changed.connect(self.verdict_panel.on_busy_changed)
         c.busy_changed.connect(self._on_busy_changed)
@@ -210,7 +175,7 @@ class MainWindow(FilesMixin):
     def send(self) -> None:
         values = self.request_pane.values()
         try:
-            spec = to_spec(values, self._mock_urls)
+            spec = to_spec(values, self._mock_urls, self.request_pane.profiles)
         except SpecError as exc:
             self.verdict_panel.show_error(str(exc))
             return
@@ -229,7 +194,7 @@ class MainWindow(FilesMixin):
     def _on_session_started(self, start: object) -> None:
         spec = getattr(start, "spec", None)
         if spec is not None:
-            what = spec.model if spec.profile != "mock" else spec.model.removeprefix("mock-")
+            what = spec.model if spec.profile != "Mock" else spec.model.removeprefix("mock-")
             self.setWindowTitle(f"StreamScope — {spec.profile} · {spec.dialect} · {what}")
         else:
             self.setWindowTitle(f"StreamScope — {getattr(start, 'source', '')}")
@@ -251,6 +216,7 @@ class MainWindow(FilesMixin):
         self._apply_theme(theme_for(choice))
 
     def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, theme)

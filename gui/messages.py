@@ -20,10 +20,19 @@ class SessionStart:
 
 @dataclass(frozen=True, slots=True)
 class SessionOutcome:
-    """The verdict the panel shows: the final segment's, with the stitched text."""
+    """The verdict the panel shows: the whole session's (core's `SessionFinished.verdict`:
+    the final segment's, with the stitched text, warnings and usage of every segment), and
+    each segment's own verdict with the method that asked for it."""
 
     verdict: Verdict
-    segments: tuple[tuple[str, str], ...] = ()  # (verdict label, continuation method)
+    parts: tuple[tuple[Verdict, str], ...] = ()  # (segment verdict, method), in order
     notes: tuple[str, ...] = ()
     continue_blocked: str | None = None  # why Continue cannot run, for its tooltip
     replay_kind: str | None = None
+
+    @property
+    def segments(self) -> tuple[tuple[str, str], ...]:
+        """(label, method) per segment when there is more than one."""
+        if len(self.parts) < 2:
+            return ()
+        return tuple((v.label, method) for v, method in self.parts)

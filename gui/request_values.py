@@ -1,24 +1,24 @@
-"""What the request pane holds, as plain data, and how it becomes a `RunSpec` (pure; no Qt).
+"""What the request pane holds, as plain data (pure; no Qt), and the test prompts.
 
-Kept apart from the widget so the rules (mock parameters header, JSON editors, key from an
-environment variable, timeouts where 0 means off) are tested without a window.
+Kept apart from the widget so the rules are tested without a window; how the values become a
+`RunSpec` or a curl command is in `gui.request_build`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from core import RunSpec, Timeouts
-
-__all__ = ["PromptPreset", "RequestValues", "SpecError", "load_presets", "to_spec"]
+__all__ = ["CUSTOM", "MOCK_PROVIDER", "PromptPreset", "RequestValues", "SpecError", "load_presets"]
 
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
+MOCK_PROVIDER = "mock"  # the built-in mock, with its scenario picker
+CUSTOM = "custom"  # a base URL, a model and a key variable typed in the pane
+_PROFILE = "profile:"  # + the name of a saved profile or preset
 
 
 class SpecError(ValueError):
@@ -27,7 +27,7 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RequestValues:
-    provider: str = "mock"  # mock | custom
+    provider: str = MOCK_PROVIDER  # mock | custom | profile:<name>
     dialect: str = "openai-chat"
     scenario: str = "normal"
     tokens: int = 200
@@ -53,6 +53,22 @@ class RequestValues:
     first_byte_s: float = 60.0  # 0: off
     stall_s: float = 60.0  # 0: off
     retries: int = 0  # automatic retries under the default policy
+
+    @staticmethod
+    def profile_provider(name: str) -> str:
+        return _PROFILE + name
+
+    @property
+    def profile_name(self) -> str | None:
+        """The saved profile or preset chosen, or None for the mock and Custom."""
+        return self.provider.removeprefix(_PROFILE) if self.provider.startswith(_PROFILE) else None
+
+    @property
+    def provider_name(self) -> str:
+        """The name runs carry (`RunSpec.profile`), which the circuit breakers go by."""
+        if self.provider == MOCK_PROVIDER:
+            return "Mock"
+        return self.profile_name or "Custom"
 
     def to_settings(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,68 +110,6 @@ class RequestValues:
         return ";".join(parts)
 
 
-def _json(text: str, what: str, kind: type) -> Any:
-    if not text.strip():
-        return kind()
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise SpecError(f"{what}: not valid JSON ({exc})") from None
-    if kind is list and isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, kind):
-        raise SpecError(f"{what}: expected a JSON {'array' if kind is list else 'object'}")
-    return value
-
-
-def to_spec(v: RequestValues, mock_base_urls: Mapping[str, str]) -> RunSpec:
-    """The request to send; raises SpecError naming the field at fault."""
-    headers: dict[str, str] = {}
-    api_key = None
-    if v.provider == "mock":
-        if v.dialect not in mock_base_urls:
-            raise SpecError(f"the mock does not serve {v.dialect}")
-        base_url = mock_base_urls[v.dialect]
-        model = f"mock-{v.scenario}"
-        headers["x-mock-params"] = v.mock_params()
-        profile = "mock"
-    else:
-        base_url, model = v.base_url.strip(), v.model.strip()
-        if not base_url:
-            raise SpecError("Base URL: required for a custom provider")
-        if not model:
-            raise SpecError("Model: required for a custom provider")
-        if v.key_env.strip():
-            api_key = os.environ.get(v.key_env.strip())
-            if not api_key:
-                raise SpecError(f"API key: the environment variable {v.key_env} is not set")
-        profile = "custom"
-    if not v.prompt.strip():
-        raise SpecError("Prompt: empty")
-    tools = tuple(_json(v.tools_json, "Tools", list))
-    if not all(isinstance(t, dict) for t in tools):
-        raise SpecError("Tools: every tool must be a JSON object")
-    return RunSpec(
-        dialect=v.dialect,
-        base_url=base_url,
-        model=model,
-        messages=RunSpec.user(v.prompt),
-        system=v.system.strip() or None,
-        max_tokens=v.max_tokens or None,
-        temperature=None if v.temperature < 0 else round(v.temperature, 2),
-        stop=tuple(s for s in v.stop.splitlines() if s),
-        include_usage=v.include_usage,
-        tools=tools,
-        reasoning_effort=v.reasoning_effort or None,
-        thinking_budget=v.thinking_budget or None,
-        extra_body=_json(v.extra_json, "Extra parameters", dict),
-        headers=headers,
-        api_key=api_key,
-        timeouts=Timeouts(first_byte_s=v.first_byte_s or None, stall_s=v.stall_s or None),
-        profile=profile,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class PromptPreset:
     title: str
@@ -172,7 +126,7 @@ class PromptPreset:
         changes["tools_json"] = self.tools_json
         if self.max_tokens is not None:
             changes["max_tokens"] = self.max_tokens
-        if self.scenario and v.provider == "mock":
+        if self.scenario and v.provider == MOCK_PROVIDER:
             changes["scenario"] = self.scenario
         return replace(v, **changes)
 

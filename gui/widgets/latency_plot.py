@@ -28,6 +28,7 @@ from core import (
 from gui.messages import SessionOutcome, SessionStart
 from gui.theme import LIGHT, Theme, qcolor
 from gui.widgets.columns import Columns
+from gui.widgets.plot_items import build_plots, marker_lines, stall_region, step_line
 
 __all__ = ["REDRAW_MS", "LatencyPlot"]
 
@@ -46,23 +47,8 @@ class LatencyPlot(QWidget):
         self.readout = QLabel("No run yet")
         self.readout.setObjectName("readout")
         self.export_button = QPushButton("Export PNG…")
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.gap_plot = self.graphics.addPlot(row=0, col=0)
-        self.count_plot = self.graphics.addPlot(row=1, col=0)
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 2)
-        self.count_plot.setXLink(self.gap_plot)
-        self.gap_plot.setLabel("left", "gap before token", units="ms")
-        self.count_plot.setLabel("left", "tokens")
-        self.count_plot.setLabel("bottom", "time since the request was sent (s)")
-        self.gap_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.count_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.graphics, self.gap_plot, self.count_plot = build_plots()
         for plot in (self.gap_plot, self.count_plot):
-            plot.showGrid(x=False, y=False)  # grid lines cost ~4 ms per axis paint
-            plot.setMenuEnabled(False)
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
-            plot.disableAutoRange()
             plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoomed)
         self.gap_curve = self.gap_plot.plot([], [])
         self.count_curve = self.count_plot.plot([], [])
@@ -188,8 +174,6 @@ class LatencyPlot(QWidget):
             self._gaps.extend(x=gx, gap=gy)
             self._max_gap = max(self._max_gap, max(gy, default=0.0))
             self._drop_live_stall()
-            if self._state in ("", "waiting", "connecting", "stalled"):
-                self._state = "streaming"
             self._dirty = True
 
     @Slot(object)
@@ -248,30 +232,13 @@ class LatencyPlot(QWidget):
     def _marker(
         self, x: float, label: str, color: str, dash: bool = True, height: float = 0.95
     ) -> None:
-        style = pg.QtCore.Qt.PenStyle.DashLine if dash else pg.QtCore.Qt.PenStyle.SolidLine
-        pen = pg.mkPen(color, width=1.2, style=style)
-        line = pg.InfiniteLine(
-            x,
-            angle=90,
-            pen=pen,
-            movable=False,
-            label=label,
-            labelOpts={
-                "position": height,
-                "color": color,
-                "fill": qcolor(self._theme.plot_bg + "d0"),
-                "anchors": [(0, 0), (0, 0)],
-            },
-        )
+        line, twin = marker_lines(x, label, color, self._theme.plot_bg, dash, height)
         self.gap_plot.addItem(line, ignoreBounds=True)
-        twin = pg.InfiniteLine(x, angle=90, pen=pen, movable=False)
         self.count_plot.addItem(twin, ignoreBounds=True)
         self._items += [(self.gap_plot, line), (self.count_plot, twin)]
 
     def _region(self, start: float, end: float) -> pg.LinearRegionItem:
-        brush = pg.mkBrush(qcolor(self._theme.stall_fill))
-        region = pg.LinearRegionItem((start, end), movable=False, brush=brush, pen=pg.mkPen(None))
-        region.setZValue(-10)
+        region = stall_region(start, end, self._theme.stall_fill)
         self.gap_plot.addItem(region)
         self._items.append((self.gap_plot, region))
         return region
@@ -317,11 +284,7 @@ class LatencyPlot(QWidget):
             return
         self._dirty = False
         if len(self._gaps) and self._x0 is not None:
-            # a step line: each token's gap spans the interval since the previous token
-            # (built here rather than with stepMode, which breaks pyqtgraph's clipToView)
-            edges = np.concatenate(([self._x0], self._gaps["x"]))
-            x = np.repeat(edges, 2)[1:-1]
-            y = np.repeat(self._gaps["gap"], 2)
+            x, y = step_line(self._x0, self._gaps["x"], self._gaps["gap"])
             fill = 0 if len(x) <= _FILL_LIMIT else None
             if self.gap_curve.opts["fillLevel"] != fill:
                 self.gap_curve.setFillLevel(fill)

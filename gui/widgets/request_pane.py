@@ -5,63 +5,41 @@ advanced JSON editors and timeouts, Send and Stop. Holds values; builds no reque
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from core import DIALECTS
+from core import DIALECTS, Profile, RetryPolicy, key_warning
 from gui.request_values import REASONING_EFFORTS, PromptPreset, RequestValues
+from gui.widgets.form_bits import editor, read_field, section_title, spin, write_field
+from gui.widgets.provider_picker import ProviderPicker
 
 __all__ = ["RequestPane"]
 
 
-def _spin(lo: float, hi: float, step: float = 1, special: str = "", dec: int = 0) -> QWidget:
-    box: QSpinBox | QDoubleSpinBox
-    if dec:
-        box = QDoubleSpinBox()
-        box.setDecimals(dec)
-    else:
-        box = QSpinBox()
-    box.setRange(lo, hi)  # type: ignore[arg-type]
-    box.setSingleStep(step)  # type: ignore[arg-type]
-    if special:
-        box.setSpecialValueText(special)
-    box.setAccelerated(True)
-    return box
-
-
-def _title(text: str) -> QLabel:
-    label = QLabel(text.upper())
-    label.setObjectName("sectionTitle")
-    return label
-
-
-def _editor(placeholder: str, height: int, mono: bool = False) -> QPlainTextEdit:
-    edit = QPlainTextEdit()
-    edit.setPlaceholderText(placeholder)
-    edit.setFixedHeight(height)
-    edit.setTabChangesFocus(True)
-    if mono:
-        edit.setFont(QFont("DejaVu Sans Mono", 9))
-    return edit
+def _retry_tip() -> str:
+    p = RetryPolicy()
+    return (
+        "Retry automatically when the verdict allows it (off by default). Policy: backoff "
+        f"{p.initial_backoff_s:g} s doubling to {p.max_backoff_s:g} s, ±{p.jitter:.0%} jitter, "
+        f"Retry-After honoured up to {p.retry_after_cap_s:g} s; never after Stop."
+    )
 
 
 class RequestPane(QWidget):
@@ -70,9 +48,8 @@ class RequestPane(QWidget):
 
     def __init__(self, scenarios: Sequence[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.provider = QComboBox()
-        self.provider.addItem("Mock (built in)", "mock")
-        self.provider.addItem("Custom", "custom")
+        self.picker = ProviderPicker()
+        self.provider = self.picker.combo
         self.dialect = QComboBox()
         for d in DIALECTS:
             self.dialect.addItem(d, d)
@@ -80,35 +57,39 @@ class RequestPane(QWidget):
         for name in scenarios:
             self.scenario.addItem(name, name)
         self.scenario.setMaxVisibleItems(16)
-        self.tokens = _spin(1, 100_000)
-        self.tps = _spin(0.5, 1_000_000, 10, dec=1)
-        self.first_byte_ms = _spin(0, 600_000, 50, dec=0)
-        self.jitter_ms = _spin(0, 10_000, 1, dec=1)
-        self.cut_at = _spin(0, 100_000, special="half")
-        self.fail_first = _spin(0, 100, special="always fail")
-        self.stall_ms = _spin(0, 3_600_000, 500, special="10 min")
+        self.tokens = spin(1, 100_000)
+        self.tps = spin(0.5, 1_000_000, 10, dec=1)
+        self.first_byte_ms = spin(0, 600_000, 50, dec=0)
+        self.jitter_ms = spin(0, 10_000, 1, dec=1)
+        self.cut_at = spin(0, 100_000, special="half")
+        self.fail_first = spin(0, 100, special="always fail")
+        self.stall_ms = spin(0, 3_600_000, 500, special="10 min")
         self.base_url = QLineEdit(placeholderText="https://api.openai.com/v1")
         self.model = QLineEdit(placeholderText="gpt-4o-mini")
         self.key_env = QLineEdit(placeholderText="OPENAI_API_KEY")
+        self.key_info = QLabel("")
+        self.key_info.setObjectName("muted")
+        self.key_info.setWordWrap(True)
         self.presets_button = QToolButton(text="Test prompts ▾")
         self.presets_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.presets_menu = QMenu(self)
         self.presets_button.setMenu(self.presets_menu)
-        self.prompt = _editor("Prompt", 96)
-        self.system = _editor("System prompt (optional)", 44)
-        self.max_tokens = _spin(0, 1_000_000, 64, special="not sent")
-        self.temperature = _spin(-0.1, 2.0, 0.1, special="default", dec=1)
-        self.stop = _editor("Stop sequences, one per line", 40)
+        self.prompt = editor("Prompt", 96)
+        self.system = editor("System prompt (optional)", 44)
+        self.max_tokens = spin(0, 1_000_000, 64, special="not sent")
+        self.temperature = spin(-0.1, 2.0, 0.1, special="default", dec=1)
+        self.stop = editor("Stop sequences, one per line", 40)
         self.include_usage = QCheckBox("Ask for usage (stream_options.include_usage)")
         self.reasoning_effort = QComboBox()
         for effort in REASONING_EFFORTS:
             self.reasoning_effort.addItem(effort or "default", effort)
-        self.thinking_budget = _spin(0, 200_000, 1024, special="off")
-        self.tools_json = _editor('Tools: [{"type": "function", "function": {...}}]', 90, True)
-        self.extra_json = _editor('Extra body parameters: {"top_p": 0.9}', 54, True)
-        self.first_byte_s = _spin(0, 3600, 1, special="off", dec=1)
-        self.stall_s = _spin(0, 3600, 1, special="off", dec=1)
-        self.retries = _spin(0, 10, special="off")
+        self.thinking_budget = spin(0, 200_000, 1024, special="off")
+        self.tools_json = editor('Tools: [{"type": "function", "function": {...}}]', 90, True)
+        self.extra_json = editor('Extra body parameters: {"top_p": 0.9}', 54, True)
+        self.first_byte_s = spin(0, 3600, 1, special="off", dec=1)
+        self.stall_s = spin(0, 3600, 1, special="off", dec=1)
+        self.retries = spin(0, 10, special="off")
+        self.retries.setToolTip(_retry_tip())
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip("Send the request (Ctrl+Enter)")
@@ -116,8 +97,12 @@ class RequestPane(QWidget):
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setToolTip("Stop the stream, keeping what came (Esc)")
         self.stop_button.setEnabled(False)
+        self._fields: dict[str, QWidget] = {
+            f.name: getattr(self, f.name) for f in fields(RequestValues)
+        }
         self._build()
-        self.provider.currentIndexChanged.connect(self._sync_visibility)
+        self.picker.provider_changed.connect(self._sync_visibility)
+        self.picker.profile_chosen.connect(self._on_profile_chosen)
         self.dialect.currentIndexChanged.connect(self._sync_visibility)
         self.send_button.clicked.connect(self.send_requested)
         self.stop_button.clicked.connect(self.stop_requested)
@@ -128,9 +113,9 @@ class RequestPane(QWidget):
         col = QVBoxLayout(body)
         col.setContentsMargins(10, 4, 10, 10)
         col.setSpacing(4)
-        col.addWidget(_title("Provider"))
+        col.addWidget(section_title("Provider"))
         form = QFormLayout()
-        form.addRow("Provider", self.provider)
+        form.addRow("Provider", self.picker)
         form.addRow("API dialect", self.dialect)
         col.addLayout(form)
         self.mock_box = QWidget()
@@ -162,15 +147,17 @@ class RequestPane(QWidget):
         custom.addRow("Base URL", self.base_url)
         custom.addRow("Model", self.model)
         custom.addRow("API key env", self.key_env)
+        custom.addRow(self.key_info)
+        self._custom_form = custom
         col.addWidget(self.custom_box)
         head = QHBoxLayout()
-        head.addWidget(_title("Prompt"))
+        head.addWidget(section_title("Prompt"))
         head.addStretch(1)
         head.addWidget(self.presets_button)
         col.addLayout(head)
         col.addWidget(self.prompt)
         col.addWidget(self.system)
-        col.addWidget(_title("Parameters"))
+        col.addWidget(section_title("Parameters"))
         params = QFormLayout()
         params.addRow("Max tokens", self.max_tokens)
         params.addRow("Temperature", self.temperature)
@@ -194,7 +181,7 @@ class RequestPane(QWidget):
         adv.addRow(self.extra_json)
         adv.addRow("First-byte timeout (s)", self.first_byte_s)
         adv.addRow("Stall timeout (s)", self.stall_s)
-        adv.addRow("Auto-retries", self.retries)
+        adv.addRow("Automatic retries", self.retries)
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
         col.addWidget(self.advanced)
@@ -221,9 +208,17 @@ class RequestPane(QWidget):
 
     @Slot()
     def _sync_visibility(self) -> None:
-        mock = self.provider.currentData() == "mock"
+        values = RequestValues(provider=self.provider.currentData() or "mock")
+        mock = values.provider == "mock"
         self.mock_box.setVisible(mock)
         self.custom_box.setVisible(not mock)
+        profile = self.picker.current_profile()
+        self._custom_form.setRowVisible(self.key_env, profile is None)
+        self._custom_form.setRowVisible(self.key_info, profile is not None)
+        if profile is not None:
+            warning = key_warning(profile)
+            text = f"Key: {profile.key.describe()} (edit in Profiles…)"
+            self.key_info.setText(text + (f"\n⚠ {warning}" if warning else ""))
         dialect = self.dialect.currentData()
         openai = dialect in ("openai-chat", "openai-responses")
         self.effort_label.setVisible(openai)
@@ -249,75 +244,28 @@ class RequestPane(QWidget):
     def on_busy_changed(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)
 
+    @Slot(object)
+    def _on_profile_chosen(self, profile: Profile) -> None:
+        """Fill what the profile decides: dialect, base URL, model and its defaults."""
+        write_field(self.dialect, profile.dialect)
+        self.base_url.setText(profile.base_url)
+        self.model.setText(profile.model)
+        self.max_tokens.setValue(profile.max_tokens or 0)  # type: ignore[attr-defined]
+        temperature = -0.1 if profile.temperature is None else profile.temperature
+        self.temperature.setValue(temperature)  # type: ignore[attr-defined]
+
+    def set_profiles(self, entries: Sequence[tuple[str, Profile]]) -> None:
+        self.picker.set_profiles(entries)
+
+    @property
+    def profiles(self) -> dict[str, Profile]:
+        return self.picker.profiles
+
     def values(self) -> RequestValues:
-        return RequestValues(
-            provider=self.provider.currentData(),
-            dialect=self.dialect.currentData(),
-            scenario=self.scenario.currentData(),
-            tokens=self.tokens.value(),
-            tps=self.tps.value(),
-            first_byte_ms=self.first_byte_ms.value(),
-            jitter_ms=self.jitter_ms.value(),
-            cut_at=self.cut_at.value(),
-            fail_first=self.fail_first.value(),
-            stall_ms=self.stall_ms.value(),
-            base_url=self.base_url.text(),
-            model=self.model.text(),
-            key_env=self.key_env.text(),
-            prompt=self.prompt.toPlainText(),
-            system=self.system.toPlainText(),
-            max_tokens=self.max_tokens.value(),
-            temperature=self.temperature.value(),
-            stop=self.stop.toPlainText(),
-            include_usage=self.include_usage.isChecked(),
-            reasoning_effort=self.reasoning_effort.currentData(),
-            thinking_budget=self.thinking_budget.value(),
-            tools_json=self.tools_json.toPlainText(),
-            extra_json=self.extra_json.toPlainText(),
-            first_byte_s=self.first_byte_s.value(),
-            stall_s=self.stall_s.value(),
-            retries=self.retries.value(),
-        )
+        return RequestValues(**{name: read_field(w) for name, w in self._fields.items()})
 
     def set_values(self, v: RequestValues) -> None:
-        for combo, data in (
-            (self.provider, v.provider),
-            (self.dialect, v.dialect),
-            (self.scenario, v.scenario),
-            (self.reasoning_effort, v.reasoning_effort),
-        ):
-            index = combo.findData(data)
-            if index >= 0:
-                combo.setCurrentIndex(index)
-        for spin, value in (
-            (self.tokens, v.tokens),
-            (self.tps, v.tps),
-            (self.first_byte_ms, v.first_byte_ms),
-            (self.jitter_ms, v.jitter_ms),
-            (self.cut_at, v.cut_at),
-            (self.fail_first, v.fail_first),
-            (self.stall_ms, v.stall_ms),
-            (self.max_tokens, v.max_tokens),
-            (self.temperature, v.temperature),
-            (self.thinking_budget, v.thinking_budget),
-            (self.first_byte_s, v.first_byte_s),
-            (self.stall_s, v.stall_s),
-            (self.retries, v.retries),
-        ):
-            spin.setValue(value)  # type: ignore[attr-defined]
-        for edit, text in (
-            (self.base_url, v.base_url),
-            (self.model, v.model),
-            (self.key_env, v.key_env),
-        ):
-            edit.setText(text)
-        for plain, text in (
-            (self.prompt, v.prompt),
-            (self.system, v.system),
-            (self.stop, v.stop),
-            (self.tools_json, v.tools_json),
-            (self.extra_json, v.extra_json),
-        ):
-            plain.setPlainText(text)
-        self.include_usage.setChecked(v.include_usage)
+        """Provider first: choosing a profile fills fields that `v` then sets as saved."""
+        for name, widget in self._fields.items():
+            write_field(widget, getattr(v, name))
         self._sync_visibility()

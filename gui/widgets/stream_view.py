@@ -1,6 +1,7 @@
 """The token stream: text as it arrived, reasoning, refusal and tool-call arguments shown
 distinctly, a heat toggle colouring each token by the gap before it, hover for a token's
-timing, click to find its chunk in the inspector.
+timing, click to find its chunk in the inspector (the pointer half: `stream_pointer`), and a
+seam marker ⟫ where a continuation joins, whose tooltip names the method and the request.
 
 Text is appended once per batch (the controller's frame), in runs of equal format, never a
 widget or an object per token. Per-token facts sit in numpy columns; a hover or click is
@@ -9,17 +10,16 @@ resolved by text position with a binary search.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
+from PySide6.QtWidgets import QWidget
 
 from core import AttemptStarted, RefusalDelta, TextDelta, ThinkingDelta, ToolCallDelta
 from gui.messages import SessionStart
-from gui.theme import LIGHT, Theme, qcolor
+from gui.theme import LIGHT, Theme
 from gui.widgets.columns import Columns
+from gui.widgets.stream_pointer import TokenPointerMixin
 from gui.widgets.token_style import (
     DIMMED,
     MARKER,
@@ -32,13 +32,25 @@ from gui.widgets.token_style import (
     utf16_len,
 )
 
-__all__ = ["StreamView"]
+__all__ = ["StreamView", "seam_tip"]
 
 
-class StreamView(QPlainTextEdit):
-    token_selected = Signal(int)  # global chunk row of the clicked token
-    token_activated = Signal(int)  # double-click: show that chunk in the inspector
+def seam_tip(attempt: AttemptStarted) -> str:
+    """What a seam marker's hover says: how the continuation was asked for, and with what."""
+    spec = attempt.spec
+    lines = [f"Continued here: segment {attempt.segment + 1}, method {attempt.method or '?'}"]
+    lines.append(f"Request: {spec.dialect} · {spec.model} · {len(spec.messages)} messages")
+    if spec.previous_response_id:
+        lines.append(f"previous_response_id {spec.previous_response_id}")
+    for msg in spec.messages[-2:]:
+        content = msg.get("content")
+        text = content if isinstance(content, str) else str(content)
+        short = text if len(text) <= 90 else "…" + text[-89:]
+        lines.append(f"  {msg.get('role', '?')}: {short!r}")
+    return "\n".join(lines)
 
+
+class StreamView(TokenPointerMixin):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
@@ -71,29 +83,9 @@ class StreamView(QPlainTextEdit):
     def token_count(self) -> int:
         return len(self._tokens)
 
-    def token_at(self, position: int) -> int | None:
-        """Index of the token covering a document position, or None."""
-        starts = self._tokens["start"]
-        if not len(starts):
-            return None
-        i = int(np.searchsorted(starts, position, "right")) - 1
-        if i >= 0 and position < starts[i] + self._tokens["length"][i]:
-            return i
-        return None
-
-    def describe_token(self, i: int) -> str:
-        t = self._tokens
-        chunk = int(t["chunk"][i])
-        where = ""
-        if 0 <= chunk < len(self._chunks):
-            where = f" · chunk {int(self._chunks['index'][chunk])}"
-            if self._chunks["attempt"][chunk]:
-                where += f" (attempt {int(self._chunks['attempt'][chunk]) + 1})"
-        kind = ("text", "reasoning", "refusal", "tool arguments")[int(t["kind"][i])]
-        return (
-            f"token {i + 1} ({kind}) · at {t['t'][i] / 1e6:,.1f} ms · "
-            f"gap {t['gap'][i]:,.1f} ms{where}"
-        )
+    def marker_tips(self) -> list[str]:
+        """The hover texts of the markers that have one (seams between segments)."""
+        return [tip for *_, tip in self._markers if tip]
 
     # --- slots -------------------------------------------------------------------------
 
@@ -117,8 +109,7 @@ class StreamView(QPlainTextEdit):
             label = attempt.describe() if attempt.kind == "retry" else "retry with more tokens"
             self._append([(f"\n\n── {label} ──\n\n", MARKER, 0)], [])
         elif attempt.kind == "continue" and self._pos:
-            tip = f"Continued: {attempt.method or 'continuation'} (segment {attempt.segment + 1})"
-            self._append([("⟫", MARKER, 0)], [], tip)
+            self._append([("⟫", MARKER, 0)], [], seam_tip(attempt))
 
     @Slot(object)
     def on_chunks_received(self, chunks: list) -> None:
@@ -162,30 +153,6 @@ class StreamView(QPlainTextEdit):
                 times.append(t)
         if pieces:
             self._append(pieces, times)
-
-    @Slot(int)
-    def on_chunk_selected(self, row: int) -> None:
-        """Highlight the tokens the given chunk completed (from the inspector)."""
-        hits = np.nonzero(self._tokens["chunk"] == row)[0]
-        if not len(hits):
-            self.setExtraSelections([])
-            return
-        first, last = int(hits[0]), int(hits[-1])
-        start = int(self._tokens["start"][first])
-        end = int(self._tokens["start"][last] + self._tokens["length"][last])
-        sel = QTextEdit.ExtraSelection()
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        sel.cursor = cursor  # type: ignore[attr-defined]
-        fmt = QTextCharFormat()
-        fmt.setBackground(qcolor(self._theme.highlight))
-        sel.format = fmt  # type: ignore[attr-defined]
-        self.setExtraSelections([sel])
-        view = QTextCursor(self.document())
-        view.setPosition(start)
-        self.setTextCursor(view)
-        self.ensureCursorVisible()
 
     @Slot(bool)
     def on_heat_toggled(self, on: bool) -> None:
@@ -294,40 +261,3 @@ class StreamView(QPlainTextEdit):
             cursor.setPosition(start + length, QTextCursor.MoveMode.KeepAnchor)
             cursor.setCharFormat(self._format(kind))
         cursor.endEditBlock()
-
-    # --- mouse ---------------------------------------------------------------------------
-
-    def _hit(self, point: QPoint) -> int | None:
-        pos = self.cursorForPosition(point).position()
-        hit = self.token_at(pos)
-        return hit if hit is not None else self.token_at(pos - 1)
-
-    def viewportEvent(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            point = event.pos()  # type: ignore[attr-defined]
-            hit = self._hit(point)
-            if hit is not None:
-                QToolTip.showText(event.globalPos(), self.describe_token(hit), self)  # type: ignore[attr-defined]
-                return True
-            pos = self.cursorForPosition(point).position()
-            for start, length, _, tip in self._markers:
-                if tip and start <= pos <= start + length:
-                    QToolTip.showText(event.globalPos(), tip, self)  # type: ignore[attr-defined]
-                    return True
-            QToolTip.hideText()
-            return True
-        return super().viewportEvent(event)
-
-    def mouseReleaseEvent(self, event: Any) -> None:
-        super().mouseReleaseEvent(event)
-        if event.button() == Qt.MouseButton.LeftButton and not self.textCursor().hasSelection():
-            hit = self._hit(event.position().toPoint())
-            if hit is not None and self._tokens["chunk"][hit] >= 0:
-                self.token_selected.emit(int(self._tokens["chunk"][hit]))
-
-    def mouseDoubleClickEvent(self, event: Any) -> None:
-        hit = self._hit(event.position().toPoint())
-        if hit is not None and self._tokens["chunk"][hit] >= 0:
-            self.token_activated.emit(int(self._tokens["chunk"][hit]))
-            return
-        super().mouseDoubleClickEvent(event)

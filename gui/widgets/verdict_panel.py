@@ -18,25 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import (
-    WARNING_TEXT,
-    AttemptStarted,
-    Progress,
-    RefusalDelta,
-    ResponseStarted,
-    RunFinished,
-    TextDelta,
-    ThinkingDelta,
-    ToolCallDelta,
-    Verdict,
-)
+from core import WARNING_TEXT, AttemptStarted, Progress, ResponseStarted, RunFinished, Verdict
 from gui.messages import SessionOutcome, SessionStart
 from gui.theme import LIGHT, Theme, outcome_color
-from gui.widgets.verdict_parts import AttemptsList, MetricsGrid
+from gui.widgets.verdict_parts import AttemptsList, MetricsGrid, progress_text, segments_html
 
 __all__ = ["VerdictPanel"]
-
-_CONTENT = (TextDelta, ThinkingDelta, RefusalDelta, ToolCallDelta)
 
 
 def _title(text: str) -> QLabel:
@@ -57,8 +44,7 @@ class VerdictPanel(QWidget):
         self._actions: tuple[str, ...] = ()
         self._busy = False
         self._continue_blocked: str | None = None
-        self._live_tokens = 0
-        self._tps: float | None = None
+        self._segment = 0  # of the attempt running now
         self.state = QLabel("Idle")
         self.state.setObjectName("muted")
         self.badge = QLabel("NO RUN YET")
@@ -146,10 +132,10 @@ class VerdictPanel(QWidget):
             self.attempts.clear()
             self.metrics.clear()
         self.state.setText("Opening…" if start.kind == "replay" else "Connecting…")
-        self._live_tokens, self._tps = 0, None
 
     @Slot(object, object)
     def on_attempt_started(self, attempt: AttemptStarted, axis_offset_ns: int) -> None:
+        self._segment = attempt.segment
         self.attempts.add_attempt(attempt)
 
     @Slot(object)
@@ -159,32 +145,13 @@ class VerdictPanel(QWidget):
 
     @Slot(object)
     def on_progress_changed(self, p: Progress) -> None:
-        self._tps = p.tokens_per_s or self._tps
-        if p.state == "connecting":
-            self.state.setText("Connecting…")
-        elif p.state == "waiting":
-            self.state.setText(f"Waiting for the first byte · {p.t_ns / 1e9:.1f} s")
-        elif p.state == "stalled":
-            gap = (p.since_last_content_ms or 0) / 1000
-            self.state.setText(f"Stalled: no content for {gap:.1f} s")
-            if self._outcome == "running":
-                self.badge.setText("STALLED")
-                self._outcome = "stalled"
-                self._paint_badge()
-        else:
-            self._show_streaming()
-
-    @Slot(object)
-    def on_events_received(self, events: list) -> None:
-        """Count content as it arrives (Progress ticks may not come while data flows)."""
-        self._live_tokens += sum(1 for e in events if isinstance(e, _CONTENT))
-        if self._busy:
-            self._show_streaming()
-
-    def _show_streaming(self) -> None:
-        tps = f" · {self._tps:,.0f} tok/s" if self._tps else ""
-        self.state.setText(f"Streaming · {self._live_tokens:,} tokens{tps}")
-        if self._outcome == "stalled":
+        """The live figures core measures (~4 Hz, steady streams included)."""
+        self.state.setText(progress_text(p, self._segment))
+        if p.state == "stalled" and self._outcome == "running":
+            self.badge.setText("STALLED")
+            self._outcome = "stalled"
+            self._paint_badge()
+        elif p.state != "stalled" and self._outcome == "stalled":
             self._set_verdict_text(None, "running")
 
     @Slot(object)
@@ -207,9 +174,10 @@ class VerdictPanel(QWidget):
             + ("" if c.complete else " — <b>incomplete</b>")
             for c in v.tool_calls
         ]
-        segs = [f"segment {i + 1}: {label} ({m})" for i, (label, m) in enumerate(outcome.segments)]
-        segs = calls + segs
-        self.segments.setText("<br>".join(segs))
+        segs = "<br>".join(calls)
+        if len(outcome.parts) > 1:
+            segs += ("<br>" if segs else "") + segments_html(outcome, self._theme)
+        self.segments.setText(segs)
         self.segments.setVisible(bool(segs))
         self.notes.setText("<br>".join(html.escape(n) for n in outcome.notes))
         self.notes.setVisible(bool(outcome.notes))

@@ -1,16 +1,20 @@
-"""Parts of the verdict panel: the metrics grid (DESIGN §4 figures, with where N came from)
-and the attempts list (one row per attempt: kind, verdict, HTTP status, delay, reason)."""
+"""Parts of the verdict panel: the metrics grid (DESIGN §4 figures, with where N came from),
+the attempts list (one row per attempt: kind, verdict, HTTP status, delay, reason), the live
+state line from core's `Progress`, and the segments of a continued answer with the whole."""
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QGridLayout, QLabel, QTreeWidget, QTreeWidgetItem, QWidget
 
-from core import AttemptStarted, RunFinished, Verdict
+from core import AttemptStarted, Progress, RunFinished, Verdict
+from gui.messages import SessionOutcome
 from gui.theme import LIGHT, Theme, outcome_color, qcolor
 
-__all__ = ["AttemptsList", "MetricsGrid"]
+__all__ = ["AttemptsList", "MetricsGrid", "progress_text", "segments_html"]
 
 _METRICS = (
     ("ttfb", "TTFB"),
@@ -37,6 +41,54 @@ def _ms(value: float | None) -> str:
 
 def _n(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
+
+
+def _ago(ms: float | None) -> str:
+    if ms is None:
+        return "–"
+    return f"{ms:,.0f} ms ago" if ms < 1000 else f"{ms / 1000:,.1f} s ago"
+
+
+def progress_text(p: Progress, segment: int = 0) -> str:
+    """The live state line: state, tokens and tokens/s so far, time since the last byte
+    and the last content (all from core's measurements)."""
+    lead = f"Segment {segment + 1} · " if segment else ""
+    if p.state == "connecting":
+        return lead + "Connecting…"
+    if p.state == "waiting":
+        return lead + f"Waiting for the first byte · {p.t_ns / 1e9:.1f} s"
+    tps = f" · {p.tokens_per_s:,.0f} tok/s" if p.tokens_per_s else ""
+    tokens = f"{p.content_events:,} tokens{tps}"
+    byte, content = _ago(p.since_last_byte_ms), _ago(p.since_last_content_ms)
+    if p.state == "stalled":
+        gap = (p.since_last_content_ms or 0) / 1000
+        return lead + f"Stalled: no content for {gap:.1f} s · last byte {byte} · {tokens}"
+    return lead + f"Streaming · {tokens} · last byte {byte} · last content {content}"
+
+
+def _verdict_line(v: Verdict, theme: Theme) -> str:
+    color = outcome_color(theme, v.outcome)
+    return f'<span style="color:{color}">●</span> <b>{html.escape(v.label)}</b>'
+
+
+def segments_html(outcome: SessionOutcome, theme: Theme) -> str:
+    """One line per segment (its own verdict, how it was asked for, its size) and one for
+    the whole (the verdict shown above, with everything summed)."""
+    lines = ["<b>Segments</b>"]
+    for i, (v, method) in enumerate(outcome.parts):
+        out = v.output_tokens if v.output_tokens is not None else v.metrics.content_events
+        lines.append(
+            f"{i + 1}. {_verdict_line(v, theme)} · {html.escape(method)} · "
+            f"{out:,} tokens · {len(v.text):,} chars"
+        )
+    w = outcome.verdict
+    usage = f"usage {_n(w.input_tokens)} in / {_n(w.output_tokens)} out"
+    warn = f" · warnings: {html.escape(', '.join(w.warnings))}" if w.warnings else ""
+    lines.append(
+        f"<b>Whole</b>: {_verdict_line(w, theme)} · {len(outcome.parts)} segments · "
+        f"{len(w.text):,} chars · {usage}{warn}"
+    )
+    return "<br>".join(lines)
 
 
 class MetricsGrid(QWidget):

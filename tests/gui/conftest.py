@@ -5,6 +5,9 @@ The tests are synchronous: one qasync loop for the session is created `already_r
 for its own duration, so pytest-asyncio's loops in other tests are not disturbed. Teardown
 cancels leftover tasks and never calls `loop.stop()` (that calls `QApplication.exit()`).
 Synchronisation is by signals and `waitUntil`, never by sleeping.
+
+Every GUI test gets its own profiles file (`STREAMSCOPE_PROFILES` in its tmp dir) and an
+in-memory keyring backend (a real `KeyringBackend`, no OS store touched).
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import keyring
+import keyring.errors
 import pytest
 import qasync
+from keyring.backend import KeyringBackend
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
@@ -32,6 +38,38 @@ from gui.messages import SessionOutcome
 from gui.request_values import RequestValues
 
 FAST = RequestValues(tokens=60, tps=2000.0, stall_s=60.0, first_byte_s=20.0)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend that keeps entries in a dict."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
+@pytest.fixture(autouse=True)
+def ring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """This test's profiles file and keyring."""
+    monkeypatch.setenv("STREAMSCOPE_PROFILES", str(tmp_path / "profiles" / "profiles.toml"))
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(scope="session")
@@ -109,8 +147,13 @@ def click_and_wait(qtbot: Any, win: MainWindow, button: Any, timeout: int = 15_0
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The offscreen platform plugin warns whenever a top-level window's size constraints
-    # change (its stub has no window manager to tell); it says nothing about our code.
+    # change or a window is raised (its stub has no window manager to tell); it says
+    # nothing about our code.
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.qt_log_ignore("does not support propagateSizeHints"))
+            item.add_marker(
+                pytest.mark.qt_log_ignore(
+                    "does not support propagateSizeHints", "does not support raise"
+                )
+            )

@@ -30,17 +30,47 @@ def test_continue_after_max_tokens_completes_the_script(qtbot: Any, window: Main
     outcome = click_and_wait(qtbot, window, window.verdict_panel.continue_button)
     assert outcome.verdict.label == "completed/natural"
     assert outcome.verdict.text == whole  # stitched: partial + continuation
+    # core continued the finished session (previous=): one session, both segments and runs
+    session = window.controller.last_session
+    assert session is not None and session.text == whole
+    assert [v.label for v in session.segment_verdicts] == [
+        "truncated/max_tokens",
+        "completed/natural",
+    ]
+    assert len(session.runs) == 2 and session.parts[1][1] != "original"
+    assert [s["outcome"] for s in outcome.verdict.segments] == ["truncated", "completed"]
+    assert outcome.parts == session.parts
     assert [label for label, _ in outcome.segments] == ["truncated/max_tokens", "completed/natural"]
-    assert window.verdict_panel.segments.isVisibleTo(window)
+    # the panel lists each segment's verdict and the whole's
+    panel = window.verdict_panel
+    assert panel.segments.isVisibleTo(window)
+    listed = panel.segments.text()
+    method = session.parts[1][1]
+    assert "1. " in listed and "2. " in listed and "<b>Whole</b>" in listed
+    assert listed.index("truncated/max_tokens") < listed.index("completed/natural")
+    assert f"· {method} ·" in listed and "· 2 segments ·" in listed
     # the same stream view and graph continue, with a seam marker between the segments
     shown = window.stream_view.toPlainText()
-    assert "⟫" in shown
+    assert shown.count("⟫") == 1
     assert shown.startswith(first.text)
+    tips = window.stream_view.marker_tips()
+    assert len(tips) == 1 and f"method {method}" in tips[0] and "Request:" in tips[0]
     assert window.latency_plot.point_count() > points_before
     rows = attempt_rows(window)
     assert [r[1] for r in rows] == ["first", "continue"]
-    assert rows[1][5]  # the continuation method is listed
+    assert rows[1][5] == method  # the continuation method is listed
     assert not window.verdict_panel.continue_button.isEnabled()
+
+
+def test_continue_twice_keeps_every_segment(qtbot: Any, window: MainWindow) -> None:
+    configure(window, scenario="max_tokens", tokens=120, max_tokens=20, prompt="twice")
+    send_and_wait(qtbot, window)
+    second = click_and_wait(qtbot, window, window.verdict_panel.continue_button)
+    assert second.verdict.label == "truncated/max_tokens"  # 20 more tokens do not finish it
+    third = click_and_wait(qtbot, window, window.verdict_panel.continue_button)
+    assert len(third.parts) == 3 and len(window.controller.last_session.runs) == 3
+    assert window.stream_view.toPlainText().count("⟫") == 2
+    assert window.verdict_panel.segments.text().count("truncated/max_tokens") >= 2
 
 
 def test_retry_after_http_429_lists_both_attempts(qtbot: Any, window: MainWindow) -> None:
@@ -109,3 +139,9 @@ def test_context_window_explains_why_not_continue(qtbot: Any, window: MainWindow
     button = window.verdict_panel.continue_button
     assert not button.isEnabled()
     assert "Continue cannot help" in button.toolTip()
+    # asked anyway (Run → Continue): core refuses at once and the panel says why
+    with qtbot.waitSignal(window.controller.run_failed, timeout=5_000) as blocker:
+        window.controller.continue_run()
+    assert blocker.args[0].startswith("Cannot continue: the context window is full")
+    qtbot.waitUntil(lambda: not window.controller.busy)
+    assert window.verdict_panel.outcome_label == "truncated/context_window"  # still shown

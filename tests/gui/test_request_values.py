@@ -3,10 +3,14 @@ growable numpy columns behind the views."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from gui.request_values import RequestValues, SpecError, load_presets, to_spec
+from core import KeyRef, Profile, from_curl
+from gui.request_build import to_curl, to_spec, values_from_import
+from gui.request_values import RequestValues, SpecError, load_presets
 from gui.theme import RESOURCES
 from gui.widgets.columns import Columns
 
@@ -18,7 +22,7 @@ def test_mock_values_become_a_mock_request() -> None:
         scenario="stall", tokens=10, tps=250, cut_at=4, fail_first=1, stall_s=0, stall_ms=2500
     )
     spec = to_spec(v, URLS)
-    assert (spec.base_url, spec.model, spec.profile) == (URLS["openai-chat"], "mock-stall", "mock")
+    assert (spec.base_url, spec.model, spec.profile) == (URLS["openai-chat"], "mock-stall", "Mock")
     assert spec.headers["x-mock-params"] == (
         "tokens=10;tps=250;first_byte_ms=0;jitter_ms=0;fail_first=1;cut_at=4;stall_ms=2500"
     )
@@ -66,8 +70,6 @@ def test_custom_provider_reads_the_key_from_the_named_variable(
     ],
 )
 def test_bad_values_name_the_field(changes: dict, field: str) -> None:
-    from dataclasses import replace
-
     with pytest.raises(SpecError, match=field):
         to_spec(replace(RequestValues(), **changes), URLS)
 
@@ -102,3 +104,72 @@ def test_columns_double_when_full() -> None:
     assert cols._capacity == 128
     cols.clear()
     assert len(cols) == 0 and len(cols["x"]) == 0
+
+
+RELAY = Profile(
+    "Relay",
+    "openai-chat",
+    "https://relay.example/v1",
+    model="gpt-x",
+    key=KeyRef("env", "RELAY_TEST_KEY"),
+    headers={"X-Title": "t"},
+    query={"tier": "1"},
+    extra_body={"top_p": 0.5},
+)
+
+
+def test_a_profile_provider_keeps_its_settings_under_the_pane(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    v = RequestValues(
+        provider=RequestValues.profile_provider("Relay"),
+        base_url="https://relay.example/v1",
+        model="gpt-y",
+        extra_json='{"seed": 1}',
+        first_byte_s=5,
+    )
+    assert (v.profile_name, v.provider_name) == ("Relay", "Relay")
+    monkeypatch.delenv("RELAY_TEST_KEY", raising=False)
+    with pytest.raises(SpecError, match="API key: the environment variable RELAY_TEST_KEY"):
+        to_spec(v, URLS, {"Relay": RELAY})
+    monkeypatch.setenv("RELAY_TEST_KEY", "sk-relay")
+    spec = to_spec(v, URLS, {"Relay": RELAY})
+    assert (spec.profile, spec.model, spec.api_key) == ("Relay", "gpt-y", "sk-relay")
+    assert (spec.headers, spec.query) == ({"X-Title": "t"}, {"tier": "1"})
+    assert spec.extra_body == {"top_p": 0.5, "seed": 1}
+    assert spec.timeouts.first_byte_s == 5
+    with pytest.raises(SpecError, match="no profile named 'Relay'"):
+        to_spec(v, URLS, {})
+    # base URL "mock": the built-in mock, for this dialect
+    on_mock = replace(v, dialect="anthropic", base_url="mock")
+    assert to_spec(on_mock, URLS, {"Relay": RELAY}).base_url == URLS["anthropic"]
+
+
+def test_curl_names_the_key_variable_and_reads_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELAY_TEST_KEY", "sk-never-in-curl")
+    v = RequestValues(provider="profile:Relay", base_url="https://relay.example/v1", model="m")
+    text, var = to_curl(v, URLS, {"Relay": RELAY})
+    assert var == "RELAY_TEST_KEY" and "sk-never-in-curl" not in text
+    assert '"Authorization: Bearer $RELAY_TEST_KEY"' in text and "tier=1" in text
+    text, var = to_curl(RequestValues(), URLS)
+    assert var is None and "Authorization" not in text and "x-mock-params" in text
+
+
+def test_an_imported_curl_becomes_pane_values() -> None:
+    imported = from_curl(
+        "curl https://h.example/v1/chat/completions -H 'Authorization: Bearer sk-lit' "
+        '-d \'{"model": "m", "max_tokens": 64, "temperature": 0.3, "top_k": 2, '
+        '"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "P"}]}\''
+    )
+    assert imported.key == "sk-lit"
+    as_profile = values_from_import(RequestValues(), replace(imported, key=None), "Imported")
+    assert as_profile.provider == "profile:Imported" and as_profile.extra_json == ""
+    assert (as_profile.prompt, as_profile.system, as_profile.max_tokens) == ("P", "S", 64)
+    assert as_profile.temperature == 0.3
+    custom = values_from_import(RequestValues(), imported, None)
+    assert (custom.provider, custom.key_env, custom.base_url) == (
+        "custom",
+        "",
+        "https://h.example/v1",
+    )
+    assert '"top_k": 2' in custom.extra_json and "sk-lit" not in str(custom.to_settings())

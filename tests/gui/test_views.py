@@ -111,10 +111,13 @@ def test_paste_log_shows_its_verdict(qtbot: Any, window: MainWindow) -> None:
 def test_live_state_is_shown_while_streaming(qtbot: Any, window: MainWindow) -> None:
     configure(window, tps=20.0, tokens=200)
     qtbot.mouseClick(window.request_pane.send_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(
-        lambda: window.verdict_panel.state.text().startswith("Streaming"), timeout=10_000
-    )
+    state = window.verdict_panel.state
+    qtbot.waitUntil(lambda: state.text().startswith("Streaming"), timeout=10_000)
     assert window.verdict_panel.badge.text() == "RUNNING"
+    # the live figures are core's Progress: tokens, tokens/s, time since the last byte
+    qtbot.waitUntil(lambda: " tok/s" in state.text(), timeout=10_000)
+    assert " tokens · " in state.text() and "last byte " in state.text()
+    assert "last content " in state.text()
     window.controller.stop()
     qtbot.waitUntil(lambda: not window.controller.busy)
 

@@ -1,0 +1,69 @@
+"""Pieces of the latency graph: its two plots, a labelled vertical marker (twinned on the
+lower plot), a shaded stall region, and the step line of the gaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from gui.theme import qcolor
+
+__all__ = ["build_plots", "marker_lines", "stall_region", "step_line"]
+
+
+def build_plots() -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.PlotItem]:
+    """The gap plot over the cumulative-count plot, x-linked, set up for cheap redraws."""
+    graphics = pg.GraphicsLayoutWidget()
+    gap_plot = graphics.addPlot(row=0, col=0)
+    count_plot = graphics.addPlot(row=1, col=0)
+    graphics.ci.layout.setRowStretchFactor(0, 3)
+    graphics.ci.layout.setRowStretchFactor(1, 2)
+    count_plot.setXLink(gap_plot)
+    gap_plot.setLabel("left", "gap before token", units="ms")
+    count_plot.setLabel("left", "tokens")
+    count_plot.setLabel("bottom", "time since the request was sent (s)")
+    for plot in (gap_plot, count_plot):
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        plot.showGrid(x=False, y=False)  # grid lines cost ~4 ms per axis paint
+        plot.setMenuEnabled(False)
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.disableAutoRange()
+    return graphics, gap_plot, count_plot
+
+
+def marker_lines(
+    x: float, label: str, color: str, plot_bg: str, dash: bool = True, height: float = 0.95
+) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
+    """A labelled line for the gap plot and its unlabelled twin for the count plot."""
+    style = Qt.PenStyle.DashLine if dash else Qt.PenStyle.SolidLine
+    pen = pg.mkPen(color, width=1.2, style=style)
+    line = pg.InfiniteLine(
+        x,
+        angle=90,
+        pen=pen,
+        movable=False,
+        label=label,
+        labelOpts={
+            "position": height,
+            "color": color,
+            "fill": qcolor(plot_bg + "d0"),
+            "anchors": [(0, 0), (0, 0)],
+        },
+    )
+    return line, pg.InfiniteLine(x, angle=90, pen=pen, movable=False)
+
+
+def stall_region(start: float, end: float, fill: str) -> pg.LinearRegionItem:
+    brush = pg.mkBrush(qcolor(fill))
+    region = pg.LinearRegionItem((start, end), movable=False, brush=brush, pen=pg.mkPen(None))
+    region.setZValue(-10)
+    return region
+
+
+def step_line(x0: float, xs: np.ndarray, gaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each token's gap spans the interval since the previous token: a step line (built
+    here rather than with stepMode, which breaks pyqtgraph's clipToView)."""
+    edges = np.concatenate(([x0], xs))
+    return np.repeat(edges, 2)[1:-1], np.repeat(gaps, 2)

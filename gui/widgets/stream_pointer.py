@@ -1,0 +1,113 @@
+"""Pointing at tokens in the stream view: which token a text position or the mouse is on,
+its timing as a tooltip (and a seam marker's), click to select its chunk in the inspector,
+double-click to show it there, and the inspector's chunk highlighted back. The token and
+marker columns are the `StreamView`'s; this is its pointer half."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip
+
+from gui.theme import Theme, qcolor
+from gui.widgets.columns import Columns
+
+__all__ = ["TokenPointerMixin"]
+
+
+class TokenPointerMixin(QPlainTextEdit):
+    token_selected = Signal(int)  # global chunk row of the clicked token
+    token_activated = Signal(int)  # double-click: show that chunk in the inspector
+
+    _tokens: Columns
+    _chunks: Columns
+    _markers: list[tuple[int, int, int, str]]  # start, length, kind, tooltip
+    _theme: Theme
+
+    def token_at(self, position: int) -> int | None:
+        """Index of the token covering a document position, or None."""
+        starts = self._tokens["start"]
+        if not len(starts):
+            return None
+        i = int(np.searchsorted(starts, position, "right")) - 1
+        if i >= 0 and position < starts[i] + self._tokens["length"][i]:
+            return i
+        return None
+
+    def describe_token(self, i: int) -> str:
+        t = self._tokens
+        chunk = int(t["chunk"][i])
+        where = ""
+        if 0 <= chunk < len(self._chunks):
+            where = f" · chunk {int(self._chunks['index'][chunk])}"
+            if self._chunks["attempt"][chunk]:
+                where += f" (attempt {int(self._chunks['attempt'][chunk]) + 1})"
+        kind = ("text", "reasoning", "refusal", "tool arguments")[int(t["kind"][i])]
+        return (
+            f"token {i + 1} ({kind}) · at {t['t'][i] / 1e6:,.1f} ms · "
+            f"gap {t['gap'][i]:,.1f} ms{where}"
+        )
+
+    @Slot(int)
+    def on_chunk_selected(self, row: int) -> None:
+        """Highlight the tokens the given chunk completed (from the inspector)."""
+        hits = np.nonzero(self._tokens["chunk"] == row)[0]
+        if not len(hits):
+            self.setExtraSelections([])
+            return
+        first, last = int(hits[0]), int(hits[-1])
+        start = int(self._tokens["start"][first])
+        end = int(self._tokens["start"][last] + self._tokens["length"][last])
+        sel = QTextEdit.ExtraSelection()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        sel.cursor = cursor  # type: ignore[attr-defined]
+        fmt = QTextCharFormat()
+        fmt.setBackground(qcolor(self._theme.highlight))
+        sel.format = fmt  # type: ignore[attr-defined]
+        self.setExtraSelections([sel])
+        view = QTextCursor(self.document())
+        view.setPosition(start)
+        self.setTextCursor(view)
+        self.ensureCursorVisible()
+
+    # --- mouse ---------------------------------------------------------------------------
+
+    def _hit(self, point: QPoint) -> int | None:
+        pos = self.cursorForPosition(point).position()
+        hit = self.token_at(pos)
+        return hit if hit is not None else self.token_at(pos - 1)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            point = event.pos()  # type: ignore[attr-defined]
+            hit = self._hit(point)
+            if hit is not None:
+                QToolTip.showText(event.globalPos(), self.describe_token(hit), self)  # type: ignore[attr-defined]
+                return True
+            pos = self.cursorForPosition(point).position()
+            for start, length, _, tip in self._markers:
+                if tip and start <= pos <= start + length:
+                    QToolTip.showText(event.globalPos(), tip, self)  # type: ignore[attr-defined]
+                    return True
+            QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+    def mouseReleaseEvent(self, event: Any) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and not self.textCursor().hasSelection():
+            hit = self._hit(event.position().toPoint())
+            if hit is not None and self._tokens["chunk"][hit] >= 0:
+                self.token_selected.emit(int(self._tokens["chunk"][hit]))
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:
+        hit = self._hit(event.position().toPoint())
+        if hit is not None and self._tokens["chunk"][hit] >= 0:
+            self.token_activated.emit(int(self._tokens["chunk"][hit]))
+            return
+        super().mouseDoubleClickEvent(event)
