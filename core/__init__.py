@@ -1,6 +1,7 @@
 """StreamScope's headless core: no Qt. The GUI imports from here only."""
 
-from core.continuation import CannotContinue, ContinuePlan, build_continuation, stitch
+from core.breaker import BreakerState, CircuitBreaker
+from core.continuation import CannotContinue, ContinuePlan, build_continuation, more_tokens, stitch
 from core.curl import CurlImport, from_curl, key_env_name, profile_to_curl, spec_to_curl, to_curl
 from core.diagnose import DiagnoseError, Replay, diagnose_bytes
 from core.events import (
@@ -45,7 +46,7 @@ from core.presets import (
     mock_profile,
     with_mock_url,
 )
-from core.profiles import Profile, ProfileStore, connection_test_spec
+from core.profiles import AUTH_SCHEMES, Profile, ProfileStore, connection_test_spec
 from core.report import WARNING_TEXT, format_report
 from core.runner import RunFinished, new_client, run
 from core.savefile import RunRecorder, read_saved_run
@@ -53,13 +54,16 @@ from core.session import AttemptStarted, SessionFinished, run_session
 from core.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
 
 __all__ = [
+    "AUTH_SCHEMES",
     "DIALECTS",
     "MOCK",
     "PRESETS",
     "WARNING_TEXT",
     "AttemptStarted",
+    "BreakerState",
     "CannotContinue",
     "ChunkReceived",
+    "CircuitBreaker",
     "ContinuePlan",
     "CurlImport",
     "DiagnoseError",
@@ -113,6 +117,7 @@ __all__ = [
     "key_warning",
     "keyring_available",
     "mock_profile",
+    "more_tokens",
     "new_client",
     "profile_to_curl",
     "read_saved_run",

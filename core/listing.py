@@ -59,8 +59,9 @@ async def fetch_models(
         k: v for k, v in build_request(spec).headers.items() if k.lower() not in _NOT_HEADERS
     }
     headers["Accept"] = "application/json"
-    own = client is None
-    http = client or httpx.AsyncClient(proxy=spec.proxy, verify=spec.verify_tls)
+    # A shared client cannot carry this profile's proxy or TLS setting: use its own then.
+    own = client is None or spec.proxy is not None or not spec.verify_tls
+    http = httpx.AsyncClient(proxy=spec.proxy, verify=spec.verify_tls) if own else client
     models: list[str] = []
     page: dict[str, str] = {}
     try:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 # Not re-exported by `core` (yet): the brief names core.breaker directly.
-from core.breaker import BreakerState, CircuitBreaker
+from core import BreakerState, CircuitBreaker
 
 __all__ = ["BreakerState", "Breakers", "describe_breaker"]
 

@@ -27,6 +27,7 @@ from core import (
     RunSpec,
     SessionFinished,
     build_continuation,
+    more_tokens,
     run_session,
 )
 from gui.breakers import Breakers
@@ -92,8 +93,7 @@ class RunController(EventRelay):
         spec = self._spec
         if spec is None:
             return
-        current = spec.max_tokens or 1024
-        bigger = spec.with_changes(max_tokens=min(current * 2, max(spec.max_tokens_cap, current)))
+        bigger = more_tokens(spec)
         self._spec = bigger
         self._launch(bigger, "more_tokens", fresh=False)
 

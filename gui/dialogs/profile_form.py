@@ -23,8 +23,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import DIALECTS, KeyRef, KeyringStatus, Profile, ProfileError, has_key, key_warning
-from core.profiles import AUTH_SCHEMES  # not re-exported by `core`
+from core import (
+    AUTH_SCHEMES,
+    DIALECTS,
+    KeyRef,
+    KeyringStatus,
+    Profile,
+    ProfileError,
+    has_key,
+    key_warning,
+)
 from gui.widgets.form_bits import editor, read_field, spin, write_field
 
 __all__ = ["ProfileForm"]
