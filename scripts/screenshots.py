@@ -1,0 +1,139 @@
+"""Retake the README screenshots under a real X server (needs Xvfb):
+
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py main|truncated|profiles
+
+Uses a throw-away profiles file and an in-memory keyring, never the user's own.
+"""
+
+import asyncio
+import os
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+tmp = Path(tempfile.mkdtemp())
+os.environ["STREAMSCOPE_PROFILES"] = str(tmp / "profiles.toml")
+sys.path.insert(0, "/work/main")
+
+import keyring
+from keyring.backend import KeyringBackend
+
+
+class Mem(KeyringBackend):
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.d = {}
+
+    def get_password(self, s, u):
+        return self.d.get((s, u))
+
+    def set_password(self, s, u, p):
+        self.d[(s, u)] = p
+
+    def delete_password(self, s, u):
+        self.d.pop((s, u), None)
+
+
+keyring.set_keyring(Mem())
+
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from core import PRESETS, ProfileStore, mock_profile, new_client
+from core.mock import start_mock_server
+from gui.app import build_window
+
+OUT = Path("/work/main/resources/screenshots")
+which = sys.argv[1]
+
+
+async def wait_for(pred, timeout=30):
+    for _ in range(int(timeout * 50)):
+        if pred():
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError
+
+
+async def main(app, server):
+    client = new_client()
+    store = ProfileStore()
+    store.put(
+        replace(
+            mock_profile("mock", "anthropic"),
+            name="Local mock (Anthropic)",
+            model="mock-normal",
+            headers={"X-Title": "StreamScope"},
+        )
+    )
+    relay = next(p for p in PRESETS if p.name == "OpenRouter")
+    store.put(
+        replace(
+            relay,
+            name="OpenRouter (team)",
+            model="anthropic/claude-haiku-4.5",
+            headers={"HTTP-Referer": "https://streamscope.local", "X-Title": "StreamScope"},
+        )
+    )
+    store.set_key("Local mock (Anthropic)", "sk-demo-not-a-real-key")
+    settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
+    win = build_window(client, dict(server.base_urls), tmp / "data", settings, store)
+    win.set_theme_choice("light")
+    win.resize(1600, 1000)
+    win.show()
+    if which == "profiles":
+        dialog = win.show_profiles()
+        dialog.resize(1040, 800)
+        dialog.select("Local mock (Anthropic)")
+        probes = win.controller.probes
+        got = []
+        probes.models_fetched.connect(lambda *a: got.append("m"))
+        probes.connection_tested.connect(lambda *a: got.append("t"))
+        dialog.form.fetch_button.click()
+        await wait_for(lambda: "m" in got)
+        dialog.probe.test_button.click()
+        await wait_for(lambda: "t" in got)
+        await asyncio.sleep(0.5)
+        dialog.grab().save(str(OUT / "profiles.png"))
+    else:
+        from tests.gui.conftest import FAST
+
+        v = replace(FAST, tokens=260, tps=60.0, first_byte_ms=180.0, jitter_ms=12.0)
+        if which == "truncated":
+            v = replace(
+                v,
+                scenario="max_tokens",
+                tokens=400,
+                max_tokens=150,
+                jitter_ms=8.0,
+                prompt="Write a detailed 3000-word essay on the history of the printing press.",
+            )
+        win.request_pane.set_values(v)
+        win.heat_toggle.setChecked(which == "main")
+        done = []
+        win.controller.verdict_ready.connect(lambda o: done.append(o))
+        await asyncio.sleep(0.5)
+        win.send()
+        await wait_for(lambda: done, 60)
+        await asyncio.sleep(0.8)
+        name = "verdict-truncated.png" if which == "truncated" else "main.png"
+        win.grab().save(str(OUT / name))
+    await win.shutdown()
+    await client.aclose()
+    win.close()
+
+
+app = QApplication(["shots"])
+app.setQuitOnLastWindowClosed(False)
+server = start_mock_server(host="127.0.0.1", port=0)
+try:
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_until_complete(main(app, server))
+finally:
+    server.stop()
