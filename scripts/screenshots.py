@@ -1,9 +1,14 @@
-"""Retake the README screenshots under a real X server (needs Xvfb):
+"""Retake the README screenshots under a real X server (needs Xvfb), e.g.:
 
-    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py main|truncated|profiles
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py main
+
+Modes: main, truncated, profiles.
 
 Uses a throw-away profiles file and an in-memory keyring, never the user's own.
 """
+
+# The keyring and the profiles path must be set before core and Qt are imported.
+# ruff: noqa: E402
 
 import asyncio
 import os
@@ -14,7 +19,8 @@ from pathlib import Path
 
 tmp = Path(tempfile.mkdtemp())
 os.environ["STREAMSCOPE_PROFILES"] = str(tmp / "profiles.toml")
-sys.path.insert(0, "/work/main")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import keyring
 from keyring.backend import KeyringBackend
@@ -47,7 +53,7 @@ from core import PRESETS, ProfileStore, mock_profile, new_client
 from core.mock import start_mock_server
 from gui.app import build_window
 
-OUT = Path("/work/main/resources/screenshots")
+OUT = ROOT / "resources" / "screenshots"
 which = sys.argv[1]
 
 
