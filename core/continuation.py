@@ -38,12 +38,16 @@ def build_continuation(spec: RunSpec, partial: str, verdict: Verdict) -> Continu
     messages = list(spec.messages)
     d = spec.dialect
     if d == "anthropic":
-        if verdict.outcome == "paused":
-            return ContinuePlan(
-                spec.with_changes(messages=(*messages, {"role": "assistant", "content": partial})),
-                "resend",
-            )
         stripped = partial.rstrip()
+        if verdict.outcome == "paused":
+            # Resent as-is, but the API refuses a final assistant turn ending in whitespace.
+            return ContinuePlan(
+                spec.with_changes(
+                    messages=(*messages, {"role": "assistant", "content": stripped or partial})
+                ),
+                "resend",
+                partial[len(stripped) :] if stripped else "",
+            )
         if spec.prefill_supported and not spec.thinking_budget and stripped:
             return ContinuePlan(
                 spec.with_changes(messages=(*messages, {"role": "assistant", "content": stripped})),

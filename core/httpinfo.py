@@ -3,6 +3,7 @@ Retry-After, content type, and the provider's own error message. Pure."""
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json
 import time
@@ -37,7 +38,7 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
             value = float(ms)
         except ValueError:
             value = -1.0
-        if value >= 0:
+        if 0 <= value < float("inf"):
             return value / 1000
     raw = _get(headers, "retry-after")
     if raw is None:
@@ -52,9 +53,11 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
             return None
         if when is None:
             return None
+        if when.tzinfo is None:  # asctime form carries no zone; HTTP dates are GMT
+            when = when.replace(tzinfo=datetime.UTC)
         now = time.time() if now is None else now
         return max(0.0, when.timestamp() - now)
-    return seconds if seconds >= 0 else None
+    return seconds if 0 <= seconds < float("inf") else None
 
 
 def media_type(headers: Mapping[str, str]) -> str | None:

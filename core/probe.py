@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import signal
 import sys
 from dataclasses import replace
@@ -57,11 +58,28 @@ _DEFAULT_TIMEOUTS = Timeouts()
 def build_spec(args: argparse.Namespace, base_url: str, profile: Profile | None = None) -> RunSpec:
     """The run from the flags; with `profile`, the profile's values where no flag is given
     (headers and --param merge over the profile's, the flag winning)."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(base_url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        parts, port_ok = urlsplit(""), False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
         raise UsageError(f"--base-url {base_url!r} is not an http(s) URL (or 'mock')")
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
+    for flag in (
+        "connect_timeout",
+        "first_byte_timeout",
+        "stall_timeout",
+        "total_timeout",
+        "temperature",
+    ):
+        value = getattr(args, flag, None)
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise UsageError(f"--{flag.replace('_', '-')} must be a finite number >= 0")
+    for flag in ("retries", "continue_until_complete"):
+        if getattr(args, flag, 0) < 0:
+            raise UsageError(f"--{flag.replace('_', '-')} must be >= 0")
     base = profile.timeouts if profile is not None else _DEFAULT_TIMEOUTS
     flags = {
         "connect_s": args.connect_timeout,

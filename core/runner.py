@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -84,13 +85,15 @@ async def run(
     segment: int = 0,
 ) -> AsyncIterator[Any]:
     """Yield every event of one live run; the last one is always `RunFinished`."""
+    if spec.api_key and spec.api_key != spec.api_key.strip():
+        spec = spec.with_changes(api_key=spec.api_key.strip())  # a pasted key's newline
     try:
         request = build_request(spec)
-        _check_url(request.url)
+        _check_request(request)
     except (ValueError, KeyError, TypeError) as exc:
-        request = HttpRequest("POST", spec.base_url, {}, {})
-        verdict = not_sent(spec.dialect, "bad_request_spec", f"The request was not sent: {exc}.")
-        yield RunFinished(verdict, "not_sent", None, request)
+        why = _scrub(str(exc), spec.api_key)
+        verdict = not_sent(spec.dialect, "bad_request_spec", f"The request was not sent: {why}.")
+        yield RunFinished(verdict, "not_sent", None, spec.redacted_request())
         return
     own_client = client is None or spec.proxy is not None or not spec.verify_tls
     http = new_client(spec.proxy, spec.verify_tls) if own_client else client
@@ -105,10 +108,44 @@ async def run(
             await http.aclose()
 
 
-def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"the URL {url!r} is not an http(s) URL with a host")
+def _check_request(request: HttpRequest) -> None:
+    """Refuse what httpx could not send, with a message that never quotes a secret."""
+    redacted = request.redacted()
+    try:
+        parts = urlsplit(request.url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(f"the URL {redacted.url!r} is not an http(s) URL with a host and port")
+    for name, value in request.headers.items():
+        bad = not value.isascii() or any(ch in value for ch in "\r\n\0")
+        if bad or not name.isascii() or not name.strip():
+            secret = name.lower() in _SECRET_HEADER_NAMES
+            what = "the API key" if secret else f"the header {name!r}"
+            raise ValueError(
+                f"{what} contains a character HTTP headers cannot carry "
+                "(a line break or a non-ASCII character)"
+            )
+    try:
+        json.dumps(request.body, allow_nan=False)
+    except ValueError:
+        raise ValueError("the body holds NaN or Infinity, which JSON cannot carry") from None
+    except TypeError as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
+
+
+_SECRET_HEADER_NAMES = {"authorization", "x-api-key", "api-key", "x-goog-api-key"}
+
+
+def _scrub(text: str, key: str | None) -> str:
+    """Mask a key in any message, also in the repr form h11 and httpx print."""
+    if key:
+        for form in {key, repr(key)[1:-1], key.strip()}:
+            if form:
+                text = text.replace(form, "***")
+    return text
 
 
 class _Session:
@@ -148,14 +185,14 @@ class _Session:
         self.queue.put_nowait(("phase", name, now))
 
     async def _pump(self) -> None:
-        req = self.http.build_request(
-            self.request.method,
-            self.request.url,
-            headers=self.request.headers,
-            json=self.request.body,
-            extensions={"trace": self._trace, "timeout": _httpx_timeout(self.spec).as_dict()},
-        )
         try:
+            req = self.http.build_request(
+                self.request.method,
+                self.request.url,
+                headers=self.request.headers,
+                json=self.request.body,
+                extensions={"trace": self._trace, "timeout": _httpx_timeout(self.spec).as_dict()},
+            )
             response = await self.http.send(req, stream=True)
             self.response = response
             if self.t0 is None:  # HTTP/2 or a transport without the trace event
@@ -184,6 +221,10 @@ class _Session:
         except (httpx.HTTPError, OSError) as exc:
             kind = "connect_failed" if self.response is None else "reset"
             self.queue.put_nowait(("fail", (kind, _why(exc)), self.clock()))
+        except Exception as exc:
+            kind = "connect_failed" if self.response is None else "reset"
+            why = f"{type(exc).__name__}: {_why(exc)}"
+            self.queue.put_nowait(("fail", (kind, why), self.clock()))
 
     def _deadline(self) -> tuple[int | None, str]:
         t = self.spec.timeouts
@@ -321,9 +362,13 @@ class _Session:
         for ev in body[1]:
             yield ev
         if ok:
-            verdict = bad_content_type(self.spec.dialect, info, error_message(body[0]))
+            verdict = bad_content_type(
+                self.spec.dialect, info, _scrub(error_message(body[0]), self.spec.api_key)
+            )
         else:
-            verdict = http_error(self.spec.dialect, info, error_message(body[0]))
+            verdict = http_error(
+                self.spec.dialect, info, _scrub(error_message(body[0]), self.spec.api_key)
+            )
         end = self.clock()
         verdict = verdict.with_metrics(self.pipe.build_metrics(self.rel(end)))
         self._record_end("eof", verdict)
@@ -346,6 +391,9 @@ class _Session:
 
     def _chunk_event(self, data: bytes, t_abs: int) -> ChunkReceived:
         t_rel = self.rel(t_abs)
+        key = self.spec.api_key
+        if key and key.encode() in data:  # a server echoing the key: never record it
+            data = data.replace(key.encode(), b"***")
         if self.first_byte is None:
             self.first_byte = t_abs
         self.last_byte = t_abs
@@ -365,8 +413,7 @@ class _Session:
     def _finish(self, transport: str, message: str, end_abs: int) -> list[Any]:
         total = self.rel(end_abs)
         out: list[Any] = []
-        if self.spec.api_key:
-            message = message.replace(self.spec.api_key, "***")
+        message = _scrub(message, self.spec.api_key)
         if transport == "connect_failed":
             verdict = self.pipe.verdict(
                 transport=transport, transport_message=message, live=True, total_ns=total
@@ -404,7 +451,11 @@ class _Session:
         if self.recorder is None or self.recorded_end:
             return
         self.recorded_end = True
-        total = self.rel(self.clock())
+        total = None
+        if verdict is not None and verdict.metrics.total_ms is not None:
+            total = round(verdict.metrics.total_ms * 1e6)  # the very figure the verdict shows
+        if total is None:
+            total = self.rel(self.clock())
         self.recorder.end(transport, verdict.to_json() if verdict else {}, total)
 
     async def shutdown(self) -> None:

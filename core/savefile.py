@@ -35,7 +35,7 @@ class RunRecorder:
             self._owned = False
 
     def _write(self, obj: dict[str, Any]) -> None:
-        self._file.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self._file.write(json.dumps(obj) + "\n")  # ASCII: no U+2028 can split a line
         self._file.flush()
 
     def header(
@@ -105,7 +105,7 @@ class SavedAttempt:
 
 
 def is_saved_run(text: str) -> bool:
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.strip():
             try:
                 obj = json.loads(line)
@@ -120,7 +120,7 @@ def is_saved_run(text: str) -> bool:
 def read_saved_run(text: str) -> list[SavedAttempt]:
     """Every attempt in the file; a torn last line (the writer died) is ignored."""
     attempts: list[SavedAttempt] = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if not line.strip():
             continue
         try:

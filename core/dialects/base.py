@@ -44,6 +44,7 @@ class ToolCallState:
     id: str | None = None
     name: str | None = None
     parts: list[str] = field(default_factory=list)
+    free_text: bool = False  # Responses custom tools: the input is text, not JSON
 
     @property
     def arguments(self) -> str:
@@ -51,6 +52,8 @@ class ToolCallState:
 
     @property
     def complete(self) -> bool:
+        if self.free_text:
+            return True
         args = self.arguments.strip() or "{}"
         try:
             json.loads(args)
@@ -115,7 +118,13 @@ class Parser:
                 self._malformed(data)
                 return out
         else:
-            self.parse(name, obj, t_ns, out)
+            try:
+                self.parse(name, obj, t_ns, out)
+            except (AttributeError, TypeError, KeyError, ValueError, IndexError):
+                # A shape the dialect does not expect (a string where an object belongs):
+                # the event is malformed, the stream goes on.
+                self._malformed(data)
+                return out
         facts.last_event_malformed = False
         return out
 
@@ -167,6 +176,8 @@ class Parser:
             call.id = id_
         if name and not call.name:
             call.name = name
+        if args and not isinstance(args, str):
+            args = json.dumps(args, ensure_ascii=False)  # an object where a string belongs
         if args:
             call.parts.append(args)
         if id_ or name or args:

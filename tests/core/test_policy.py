@@ -111,7 +111,8 @@ def test_continuation_per_dialect() -> None:
     )
     assert plan.method == "user_turn" and plan.spec.messages[-1]["role"] == "user"
     paused = build_continuation(base, partial, verdict("paused", None))
-    assert paused.method == "resend" and paused.spec.messages[-1]["content"] == partial
+    assert paused.method == "resend" and paused.spec.messages[-1]["content"] == "The answer is"
+    assert paused.trimmed == " "  # the API refuses a final assistant turn ending in a space
     chat = RunSpec("openai-chat", "http://x", "m", RunSpec.user("q"))
     plan = build_continuation(chat, partial, verdict("truncated", "max_tokens"))
     assert plan.method == "assistant_message"
