@@ -426,7 +426,8 @@ def _decide(
                 f"The stream ended with {facts.terminator_name} after content but without "
                 "a finish reason; read as complete with a warning.",
             )
-        warnings.append("missing_finish_reason")
+        # `missing_finish_reason` means "[DONE] after content": with nothing before the
+        # terminator the stream is simply empty.
         return (
             "protocol_error",
             "empty_stream",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core.dialects.base import Finish, Parser, post_json
@@ -81,12 +82,13 @@ class AnthropicParser(Parser):
             self.text(block.get("text") or "", t_ns, out)
         elif kind == "thinking":
             self.thinking(block.get("thinking") or "", t_ns, out)
-        elif kind in ("tool_use", "server_tool_use"):
+        elif kind == "tool_use":
+            # Only `tool_use` is a call for the client to run. `server_tool_use` (web search,
+            # code execution), `mcp_tool_use` and the `*_tool_result` blocks are run by the
+            # server inside the same turn: they are not tool calls and decide nothing.
             initial = block.get("input")
             self.tool_delta(index, block.get("id"), block.get("name"), "", t_ns, out)
             if initial:  # a non-empty input in the start block is part of the arguments
-                import json
-
                 self.tool_delta(index, None, None, json.dumps(initial), t_ns, out)
 
     def _content_block_delta(self, obj: dict[str, Any], t_ns: int, out: list[StreamEvent]) -> None:
@@ -98,7 +100,11 @@ class AnthropicParser(Parser):
         elif kind == "thinking_delta":
             self.thinking(delta.get("thinking") or "", t_ns, out)
         elif kind == "input_json_delta":
-            self.tool_delta(index, None, None, delta.get("partial_json") or "", t_ns, out)
+            # The input of a server-run tool streams the same way; only a client tool_use
+            # block's input is a tool call's arguments. A delta whose block start we never saw
+            # (a pasted log missing lines) is read as a client tool call.
+            if self._blocks.get(index, "tool_use") == "tool_use":
+                self.tool_delta(index, None, None, delta.get("partial_json") or "", t_ns, out)
         elif kind in ("signature_delta", "citations_delta"):
             pass
         else:

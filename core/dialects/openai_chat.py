@@ -3,6 +3,7 @@ LM Studio, llama.cpp). Relay deviations are recognised and flagged, never truste
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core.dialects.base import Finish, Parser, post_json
@@ -55,6 +56,7 @@ class ChatParser(Parser):
     def __init__(self) -> None:
         super().__init__()
         self._chunks = 0
+        self._last_slot: int | None = None
 
     def parse_text(self, name: str, data: str, t_ns: int, out: list[StreamEvent]) -> bool:
         if data.strip() == "[DONE]":
@@ -93,34 +95,66 @@ class ChatParser(Parser):
     def _choice(self, choice: dict[str, Any], t_ns: int, out: list[StreamEvent]) -> None:
         delta = choice.get("delta") or choice.get("message") or {}
         if isinstance(delta, dict):
-            for key in ("reasoning_content", "reasoning"):
-                if isinstance(delta.get(key), str):
-                    self.thinking(delta[key], t_ns, out)
+            # One reasoning field per delta: some servers send the same text under both
+            # names (`reasoning_content` for DeepSeek-style clients, `reasoning` for others).
+            reasoning = delta.get("reasoning_content")
+            if not (isinstance(reasoning, str) and reasoning):
+                reasoning = delta.get("reasoning")
+            if isinstance(reasoning, str):
+                self.thinking(reasoning, t_ns, out)
             if isinstance(delta.get("content"), str):
                 self.text(delta["content"], t_ns, out)
             if isinstance(delta.get("refusal"), str):
                 self.refusal(delta["refusal"], t_ns, out)
-            for call in delta.get("tool_calls") or []:
+            calls = delta.get("tool_calls")
+            for call in calls if isinstance(calls, list) else ():
                 if isinstance(call, dict):
-                    fn = call.get("function") or {}
+                    fn = call.get("function")
+                    fn = fn if isinstance(fn, dict) else {}
+                    id_ = call.get("id") if isinstance(call.get("id"), str) else None
+                    name = fn.get("name") if isinstance(fn.get("name"), str) else None
                     self.tool_delta(
-                        call.get("index", 0),
-                        call.get("id"),
-                        fn.get("name"),
-                        fn.get("arguments") or "",
+                        self._slot(call.get("index"), id_),
+                        id_,
+                        name,
+                        _arguments(fn.get("arguments")),
                         t_ns,
                         out,
                     )
             legacy = delta.get("function_call")
             if isinstance(legacy, dict):
-                self.tool_delta(
-                    0, None, legacy.get("name"), legacy.get("arguments") or "", t_ns, out
-                )
+                name = legacy.get("name") if isinstance(legacy.get("name"), str) else None
+                self.tool_delta(0, None, name, _arguments(legacy.get("arguments")), t_ns, out)
         raw = choice.get("finish_reason")
         if isinstance(raw, str) and raw:  # a relay's "" counts as none
             where = f"event {self._chunks}"
             finish = map_finish(raw, bool(self.facts.refusal), choice.get("stop_reason"), where)
             self.finish(finish, t_ns, out)
+
+    def _slot(self, index: Any, id_: str | None) -> int:
+        """Which tool call a fragment belongs to. With `index` (the OpenAI shape) it says so.
+        Without it (Google's OpenAI-compatible endpoint sends each call whole, with an `id`
+        and no `index`): a new id opens the next free slot, a known id is its own slot, and a
+        fragment with no id continues the last call."""
+        calls = self.facts.tool_calls
+        if isinstance(index, int) and not isinstance(index, bool):
+            slot = index
+        elif id_ is not None:
+            known = [i for i, c in calls.items() if c.id == id_]
+            slot = known[0] if known else (max(calls) + 1 if calls else 0)
+        else:
+            slot = self._last_slot if self._last_slot is not None else 0
+        self._last_slot = slot
+        return slot
+
+
+def _arguments(value: Any) -> str:
+    """The raw argument fragment; an object where the string belongs is serialised."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def build_request(spec: RunSpec) -> HttpRequest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.dialects.base import Finish, Parser, post_json
+from core.dialects.base import Finish, Parser, ToolCallState, post_json
 from core.events import StreamEvent, Unknown
 from core.spec import HttpRequest, RunSpec
 
@@ -15,7 +15,6 @@ _QUIET = {
     "response.created",
     "response.in_progress",
     "response.queued",
-    "response.output_item.done",
     "response.content_part.added",
     "response.content_part.done",
     "response.output_text.done",
@@ -27,6 +26,12 @@ _QUIET = {
     "response.output_text.annotation.added",
 }
 _THINKING = {"response.reasoning_summary_text.delta", "response.reasoning_text.delta"}
+# Function calls stream JSON arguments; custom tools (`"type": "custom"`) stream free text.
+_ARGS_DELTA = {"response.function_call_arguments.delta", "response.custom_tool_call_input.delta"}
+_ARGS_DONE = {
+    "response.function_call_arguments.done": "arguments",
+    "response.custom_tool_call_input.done": "input",
+}
 _INCOMPLETE = {
     "max_output_tokens": ("truncated", "max_tokens"),
     "content_filter": ("blocked", "content_filter"),
@@ -40,6 +45,16 @@ class ResponsesParser(Parser):
         super().__init__()
         self._seq: int | None = None
         self._args_seen: set[int] = set()
+        # Output indexes of custom tool calls: their input is free text, complete without a
+        # JSON check (ToolCallState.free_text).
+        self.free_text_calls: set[int] = set()
+
+    def _free_text(self, index: int) -> None:
+        self.free_text_calls.add(index)
+        call = self.facts.tool_calls.get(index)
+        if call is None:
+            call = self.facts.tool_calls[index] = ToolCallState(index)
+        call.free_text = True
 
     def parse(self, name: str, obj: Any, t_ns: int, out: list[StreamEvent]) -> None:
         if not isinstance(obj, dict):
@@ -55,39 +70,61 @@ class ResponsesParser(Parser):
         if response and isinstance(response.get("id"), str):
             self.facts.response_id = response["id"]
         if kind == "response.output_text.delta":
-            self.text(obj.get("delta") or "", t_ns, out)
+            self.text(_text(obj.get("delta")), t_ns, out)
         elif kind == "response.refusal.delta":
-            self.refusal(obj.get("delta") or "", t_ns, out)
+            self.refusal(_text(obj.get("delta")), t_ns, out)
         elif kind in _THINKING:
-            self.thinking(obj.get("delta") or "", t_ns, out)
+            self.thinking(_text(obj.get("delta")), t_ns, out)
         elif kind == "response.output_item.added":
             item = obj.get("item") or {}
-            if item.get("type") == "function_call":
+            item_type = item.get("type")
+            if item_type in ("function_call", "custom_tool_call"):
+                index = _index(obj)
+                if item_type == "custom_tool_call":
+                    self._free_text(index)
                 self.tool_delta(
-                    obj.get("output_index", 0),
+                    index,
                     item.get("call_id") or item.get("id"),
                     item.get("name"),
                     "",
                     t_ns,
                     out,
                 )
-        elif kind == "response.function_call_arguments.delta":
-            index = obj.get("output_index", 0)
+        elif kind == "response.output_item.done":
+            item = obj.get("item") or {}
+            item_type = item.get("type")
+            index = _index(obj)
+            if item_type in ("function_call", "custom_tool_call") and index not in self._args_seen:
+                # The deltas were not seen (a log missing lines): the finished item holds all.
+                self._args_seen.add(index)
+                if item_type == "custom_tool_call":
+                    self._free_text(index)
+                field = "input" if item_type == "custom_tool_call" else "arguments"
+                call_id = item.get("call_id") or item.get("id")
+                self.tool_delta(index, call_id, item.get("name"), _text(item.get(field)), t_ns, out)
+        elif kind in _ARGS_DELTA:
+            index = _index(obj)
             self._args_seen.add(index)
-            self.tool_delta(index, None, None, obj.get("delta") or "", t_ns, out)
-        elif kind == "response.function_call_arguments.done":
-            index = obj.get("output_index", 0)
+            self.tool_delta(index, None, None, _text(obj.get("delta")), t_ns, out)
+        elif kind in _ARGS_DONE:
+            index = _index(obj)
             if index not in self._args_seen:
-                self.tool_delta(index, None, None, obj.get("arguments") or "", t_ns, out)
+                self._args_seen.add(index)
+                self.tool_delta(index, None, None, _text(obj.get(_ARGS_DONE[kind])), t_ns, out)
         elif kind in ("response.completed", "response.incomplete", "response.failed"):
             self._final(kind, response or {}, t_ns, out)
         elif kind == "error":
-            err = obj.get("error") if isinstance(obj.get("error"), dict) else obj
-            self.error(
-                err.get("code") or err.get("type"), err.get("message"), "an error event", t_ns, out
-            )
-            if err.get("type") == "error" and not err.get("code"):
-                pass
+            # Nested (`{"type": "error", "error": {"type", "code", "message"}}`): the code,
+            # else the type. Flat (`{"type": "error", "code", "message"}`): the code only;
+            # the flat form's `type` is the event's own name, not an error type.
+            nested = obj.get("error")
+            if isinstance(nested, dict):
+                code = nested.get("code") or nested.get("type")
+                message = nested.get("message")
+            else:
+                code = obj.get("code")
+                message = obj.get("message") or (nested if isinstance(nested, str) else None)
+            self.error(code, message, "an error event", t_ns, out)
         elif kind in _QUIET:
             pass
         else:
@@ -98,7 +135,8 @@ class ResponsesParser(Parser):
         self, kind: str, response: dict[str, Any], t_ns: int, out: list[StreamEvent]
     ) -> None:
         facts = self.facts
-        usage = response.get("usage") or {}
+        usage = response.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
         self.usage(usage.get("input_tokens"), usage.get("output_tokens"), t_ns, out)
         facts.terminator_seen = True
         facts.terminator_name = kind
@@ -113,7 +151,8 @@ class ResponsesParser(Parser):
             else:
                 finish = Finish("completed", "completed", "natural", "response.completed")
         elif kind == "response.incomplete":
-            reason = (response.get("incomplete_details") or {}).get("reason")
+            details = response.get("incomplete_details")
+            reason = details.get("reason") if isinstance(details, dict) else None
             outcome, detail = _INCOMPLETE.get(reason, ("unknown", None))
             finish = Finish(
                 reason,
@@ -122,13 +161,23 @@ class ResponsesParser(Parser):
                 f'response.incomplete with incomplete_details.reason "{reason}"',
             )
         else:
-            err = response.get("error") or {}
+            err = response.get("error")
+            err = err if isinstance(err, dict) else {}
             code = err.get("code") or err.get("type")
             finish = Finish(
                 "failed", "upstream_error", code, f'response.failed with error code "{code}"'
             )
             self.error(code, err.get("message"), "response.failed", t_ns, out)
         self.finish(finish, t_ns, out)
+
+
+def _index(obj: dict[str, Any]) -> int:
+    index = obj.get("output_index", 0)
+    return index if isinstance(index, int) and not isinstance(index, bool) else 0
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def build_request(spec: RunSpec) -> HttpRequest:
