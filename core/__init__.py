@@ -52,6 +52,7 @@ from core.runner import RunFinished, new_client, run
 from core.savefile import RunRecorder, read_saved_run
 from core.session import AttemptStarted, SessionFinished, run_session
 from core.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
+from core.transport import scrub as mask_secret
 
 __all__ = [
     "AUTH_SCHEMES",
@@ -116,6 +117,7 @@ __all__ = [
     "key_env_name",
     "key_warning",
     "keyring_available",
+    "mask_secret",
     "mock_profile",
     "more_tokens",
     "new_client",

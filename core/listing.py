@@ -19,6 +19,7 @@ from core.dialects.base import join_url
 from core.keys import ModelListError
 from core.profiles import Profile
 from core.spec import RunSpec
+from core.transport import scrub
 
 __all__ = ["fetch_models", "models_url"]
 
@@ -84,11 +85,11 @@ async def _get(
     try:
         response = await http.get(url, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:
-        raise ModelListError(_scrub(f"{where}: {type(exc).__name__}: {exc}", key)) from None
+        raise ModelListError(scrub(f"{where}: {type(exc).__name__}: {exc}", key)) from None
     body = response.content
     if response.status_code != 200:
         detail = _error_message(body) or response.reason_phrase
-        raise ModelListError(_scrub(f"{where}: HTTP {response.status_code}: {detail}", key))
+        raise ModelListError(scrub(f"{where}: HTTP {response.status_code}: {detail}", key))
     try:
         return json.loads(body)
     except ValueError:
@@ -144,8 +145,3 @@ def _error_message(body: bytes) -> str:
 def _safe_url(url: str) -> str:
     parts = urlsplit(url)
     return parts._replace(query="").geturl() if parts.query else url
-
-
-def _scrub(text: str, key: str | None) -> str:
-    """A server may echo the key in its error; never pass it on."""
-    return text.replace(key, "***") if key else text

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -35,6 +33,7 @@ from core.outcome import Verdict, bad_content_type, http_error, not_sent
 from core.pipeline import Pipeline
 from core.savefile import RunRecorder
 from core.spec import HttpRequest, RunSpec
+from core.transport import check_request, httpx_timeout, new_client, scrub, why
 
 __all__ = ["Clock", "RunFinished", "new_client", "run"]
 
@@ -53,27 +52,6 @@ class RunFinished:
     t0_abs_ns: int | None = None  # t0 on the injected clock (to line up with other clocks)
 
 
-def new_client(proxy: str | None = None, verify: bool = True) -> httpx.AsyncClient:
-    """One client per app (its creation costs ~100 ms): pass it to every `run()`."""
-    return httpx.AsyncClient(
-        proxy=proxy,
-        verify=verify,
-        timeout=None,
-        follow_redirects=False,
-        limits=httpx.Limits(max_keepalive_connections=8),
-    )
-
-
-def _httpx_timeout(spec: RunSpec) -> httpx.Timeout:
-    t = spec.timeouts
-    if t.read_s is not None:
-        read = t.read_s
-    else:
-        active = [s for s in (t.first_byte_s, t.stall_s, t.total_s) if s]
-        read = max(active) + 30.0 if active else None
-    return httpx.Timeout(connect=t.connect_s, read=read, write=t.connect_s, pool=t.connect_s)
-
-
 async def run(
     spec: RunSpec,
     *,
@@ -89,10 +67,10 @@ async def run(
         spec = spec.with_changes(api_key=spec.api_key.strip())  # a pasted key's newline
     try:
         request = build_request(spec)
-        _check_request(request)
+        check_request(request)
     except (ValueError, KeyError, TypeError) as exc:
-        why = _scrub(str(exc), spec.api_key)
-        verdict = not_sent(spec.dialect, "bad_request_spec", f"The request was not sent: {why}.")
+        reason = scrub(str(exc), spec.api_key)
+        verdict = not_sent(spec.dialect, "bad_request_spec", f"The request was not sent: {reason}.")
         yield RunFinished(verdict, "not_sent", None, spec.redacted_request())
         return
     own_client = client is None or spec.proxy is not None or not spec.verify_tls
@@ -106,46 +84,6 @@ async def run(
         await session.shutdown()
         if own_client:
             await http.aclose()
-
-
-def _check_request(request: HttpRequest) -> None:
-    """Refuse what httpx could not send, with a message that never quotes a secret."""
-    redacted = request.redacted()
-    try:
-        parts = urlsplit(request.url)
-        port_ok = parts.port is None or 0 < parts.port < 65536
-    except ValueError:
-        port_ok = False
-        parts = urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise ValueError(f"the URL {redacted.url!r} is not an http(s) URL with a host and port")
-    for name, value in request.headers.items():
-        bad = not value.isascii() or any(ch in value for ch in "\r\n\0")
-        if bad or not name.isascii() or not name.strip():
-            secret = name.lower() in _SECRET_HEADER_NAMES
-            what = "the API key" if secret else f"the header {name!r}"
-            raise ValueError(
-                f"{what} contains a character HTTP headers cannot carry "
-                "(a line break or a non-ASCII character)"
-            )
-    try:
-        json.dumps(request.body, allow_nan=False)
-    except ValueError:
-        raise ValueError("the body holds NaN or Infinity, which JSON cannot carry") from None
-    except TypeError as exc:
-        raise ValueError(f"the body is not JSON: {exc}") from None
-
-
-_SECRET_HEADER_NAMES = {"authorization", "x-api-key", "api-key", "x-goog-api-key"}
-
-
-def _scrub(text: str, key: str | None) -> str:
-    """Mask a key in any message, also in the repr form h11 and httpx print."""
-    if key:
-        for form in {key, repr(key)[1:-1], key.strip()}:
-            if form:
-                text = text.replace(form, "***")
-    return text
 
 
 class _Session:
@@ -191,7 +129,7 @@ class _Session:
                 self.request.url,
                 headers=self.request.headers,
                 json=self.request.body,
-                extensions={"trace": self._trace, "timeout": _httpx_timeout(self.spec).as_dict()},
+                extensions={"trace": self._trace, "timeout": httpx_timeout(self.spec).as_dict()},
             )
             response = await self.http.send(req, stream=True)
             self.response = response
@@ -207,9 +145,9 @@ class _Session:
                     break
             self.queue.put_nowait(("eof", None, self.clock()))
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            self.queue.put_nowait(("fail", ("connect_failed", _why(exc)), self.clock()))
+            self.queue.put_nowait(("fail", ("connect_failed", why(exc)), self.clock()))
         except httpx.ReadTimeout as exc:
-            self.queue.put_nowait(("fail", ("read_timeout", _why(exc)), self.clock()))
+            self.queue.put_nowait(("fail", ("read_timeout", why(exc)), self.clock()))
         except (
             httpx.ReadError,
             httpx.RemoteProtocolError,
@@ -217,14 +155,14 @@ class _Session:
             httpx.WriteTimeout,
         ) as exc:
             kind = "connect_failed" if self.response is None and self.t0 is None else "reset"
-            self.queue.put_nowait(("fail", (kind, _why(exc)), self.clock()))
+            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
         except (httpx.HTTPError, OSError) as exc:
             kind = "connect_failed" if self.response is None else "reset"
-            self.queue.put_nowait(("fail", (kind, _why(exc)), self.clock()))
+            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
         except Exception as exc:
             kind = "connect_failed" if self.response is None else "reset"
-            why = f"{type(exc).__name__}: {_why(exc)}"
-            self.queue.put_nowait(("fail", (kind, why), self.clock()))
+            reason = f"{type(exc).__name__}: {why(exc)}"
+            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
 
     def _deadline(self) -> tuple[int | None, str]:
         t = self.spec.timeouts
@@ -363,11 +301,11 @@ class _Session:
             yield ev
         if ok:
             verdict = bad_content_type(
-                self.spec.dialect, info, _scrub(error_message(body[0]), self.spec.api_key)
+                self.spec.dialect, info, scrub(error_message(body[0]), self.spec.api_key)
             )
         else:
             verdict = http_error(
-                self.spec.dialect, info, _scrub(error_message(body[0]), self.spec.api_key)
+                self.spec.dialect, info, scrub(error_message(body[0]), self.spec.api_key)
             )
         end = self.clock()
         verdict = verdict.with_metrics(self.pipe.build_metrics(self.rel(end)))
@@ -413,7 +351,7 @@ class _Session:
     def _finish(self, transport: str, message: str, end_abs: int) -> list[Any]:
         total = self.rel(end_abs)
         out: list[Any] = []
-        message = _scrub(message, self.spec.api_key)
+        message = scrub(message, self.spec.api_key)
         if transport == "connect_failed":
             verdict = self.pipe.verdict(
                 transport=transport, transport_message=message, live=True, total_ns=total
@@ -466,8 +404,3 @@ class _Session:
         if self.response is not None:
             with contextlib.suppress(Exception):
                 await self.response.aclose()
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return " ".join(text.split())[:200]

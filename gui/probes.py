@@ -14,15 +14,19 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core import Profile, ProfileError, RunSpec, SessionFinished, fetch_models, run_session
+from core import (
+    Profile,
+    ProfileError,
+    RunSpec,
+    SessionFinished,
+    fetch_models,
+    mask_secret,
+    run_session,
+)
 
 __all__ = ["ProbeTasks"]
 
 log = logging.getLogger(__name__)
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
 
 
 class ProbeTasks(QObject):
@@ -67,11 +71,11 @@ class ProbeTasks(QObject):
         try:
             await coro
         except ProfileError as exc:  # KeyUnavailable, ModelListError: written for the user
-            self.probe_failed.emit(token, _scrub(str(exc), secret))
+            self.probe_failed.emit(token, mask_secret(str(exc), secret))
         except Exception as exc:
             log.debug("probe %s failed", token, exc_info=True)
             message = f"Unexpected error: {type(exc).__name__}: {exc}"
-            self.probe_failed.emit(token, _scrub(message, secret))
+            self.probe_failed.emit(token, mask_secret(message, secret))
 
     async def _test(self, token: str, spec: RunSpec) -> None:
         agen = run_session(spec, client=self._client)

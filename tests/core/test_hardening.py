@@ -13,7 +13,7 @@ from core.diagnose import diagnose_bytes
 from core.httpinfo import parse_retry_after
 from core.mock import MockServer
 from core.pipeline import Pipeline
-from core.runner import _scrub
+from core.transport import scrub as _scrub
 
 
 async def final(spec: RunSpec, **kw) -> SessionFinished:
