@@ -57,7 +57,8 @@ class AnthropicParser(Parser):
             message = obj.get("message") or {}
             self.facts.response_id = message.get("id")
             usage = message.get("usage") or {}
-            self.usage(usage.get("input_tokens"), usage.get("output_tokens"), t_ns, out)
+            # Output tokens here are a placeholder (often 1); the count is message_delta's.
+            self.usage(usage.get("input_tokens"), None, t_ns, out)
         elif kind in (
             "content_block_start",
             "content_block_delta",

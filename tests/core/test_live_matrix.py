@@ -129,6 +129,10 @@ async def test_matrix(mock: MockServer, scenario: str, dialect: str) -> None:
         assert verdict.had_output and verdict.text  # partial output kept
         assert verdict.actions == ("retry", "continue")
         assert reply_text(40).startswith(verdict.text)
+        # timings of a cut stream are still true: N from the content seen, not a placeholder
+        assert m.itl_ms is not None and m.output_tokens_per_s is not None
+        if m.tokens_source == "usage":
+            assert verdict.output_tokens >= m.content_events - 1
     if scenario in ("normal", "crlf", "bom", "comments_keepalive", "usage_chunk", "thinking"):
         assert verdict.text == reply_text(40)
         assert m.ttft_ms is not None and m.ttft_ms >= m.ttfb_ms

@@ -421,7 +421,7 @@ def test_anthropic_overloaded_error_event() -> None:
         text="x",
         terminator_seen=False,
         actions=["retry"],
-        usage={"input_tokens": 12, "output_tokens": 1},
+        usage={"input_tokens": 12, "output_tokens": None},
     )
 
 
