@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from core import RunRecorder, SessionFinished, Timeouts, run_session
@@ -39,29 +38,10 @@ from core.presets import (
     with_mock_url,
 )
 from core.profiles import Profile, ProfileStore, connection_test_spec
+from tests.memory_keyring import MemoryKeyring
 
 SECRET = "sk-streamscope-test-9f8e7d6c5b4a"
 FAST = {"x-mock-params": "tokens=3;tps=5000"}
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps entries in a dict (no OS store touched)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ import keyring
 import keyring.errors
 import pytest
 import qasync
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
@@ -36,28 +35,9 @@ from gui.app import build_window
 from gui.main_window import MainWindow
 from gui.messages import SessionOutcome
 from gui.request_values import RequestValues
+from tests.memory_keyring import MemoryKeyring
 
 FAST = RequestValues(tokens=60, tps=2000.0, stall_s=60.0, first_byte_s=20.0)
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps entries in a dict."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
 @pytest.fixture(autouse=True)
