@@ -6,7 +6,7 @@ network read that completed it; for a plain body with no timings it is 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -158,4 +158,6 @@ class Progress:
     tokens_per_s: float | None
     content_events: int
     t_ns: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The figures so far under the final verdict's own definitions (a core.metrics.Metrics),
+    # so the window can show TTFB, TTFT, ITL and tokens/s live without computing a timing.
+    metrics: Any = None

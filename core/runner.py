@@ -236,7 +236,15 @@ class _Session:
             span = m.last_content_ns - m.first_content_ns
             if span > 0 and m.content_events > 1:
                 tps = (m.content_events - 1) / (span / 1e9)
-        return Progress(state, since_byte, since_content, tps, m.content_events, self.rel(now))
+        return Progress(
+            state,
+            since_byte,
+            since_content,
+            tps,
+            m.content_events,
+            self.rel(now),
+            self.pipe.build_metrics(self.rel(now)),
+        )
 
     async def events(self) -> AsyncIterator[Any]:
         self.pump = asyncio.ensure_future(self._pump())

@@ -113,3 +113,12 @@ async def test_steady_stream_still_gets_progress_ticks(mock: MockServer) -> None
     streaming = [t for t in ticks if t.state == "streaming"]
     assert streaming and streaming[-1].content_events > 0
     assert all(a.t_ns <= b.t_ns for a, b in itertools.pairwise(ticks))
+
+
+async def test_progress_carries_the_figures_so_far(mock: MockServer) -> None:
+    events = await collect(spec_for(mock, "normal", "tokens=40;tps=60"))
+    live = [e.metrics for e in events if isinstance(e, Progress) and e.content_events > 2]
+    assert live, "Progress during content must carry the live metrics"
+    final = events[-1].verdict.metrics
+    assert live[-1].ttfb_ms == final.ttfb_ms and live[-1].ttft_ms == final.ttft_ms
+    assert live[-1].itl_ms is not None
