@@ -22,7 +22,7 @@ from core.events import (
 )
 from core.httpinfo import error_message, http_info, is_stream_content_type
 from core.outcome import Verdict, bad_content_type, http_error
-from core.pastelog import FIELD, log_events, split_lines, unwrap
+from core.pastelog import FIELD, log_events, split_lines, tabbed_events, unwrap
 from core.pipeline import Pipeline
 from core.savefile import SavedAttempt, is_saved_run, read_saved_run
 from core.spec import DIALECTS
@@ -98,6 +98,9 @@ def diagnose_bytes(data: bytes, dialect: str = "auto") -> Replay:
         if dialect == "auto" and guess == "ollama":
             return _judge_body(data, "ollama", explicit=False)
         return _judge_events(events, dialect, "log")
+    tabbed = tabbed_events(json_lines)
+    if tabbed:  # a browser's EventStream table copied: type ⇥ data ⇥ time
+        return _judge_events(tabbed, dialect, "log")
     raise DiagnoseError(
         "no stream events found: this looks like plain text, not an SSE or NDJSON stream"
     )

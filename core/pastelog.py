@@ -9,7 +9,7 @@ import json
 import re
 import warnings
 
-__all__ = ["FIELD", "log_events", "split_lines", "unwrap"]
+__all__ = ["FIELD", "log_events", "split_lines", "tabbed_events", "unwrap"]
 
 
 _PREFIX = re.compile(
@@ -157,3 +157,35 @@ def log_events(unwrapped: list[str | None]) -> list[tuple[str, str]]:
                 events.append((name, _unescape(value)))
                 name = "message"
     return events
+
+
+def tabbed_events(lines: list[str]) -> list[tuple[str, str]] | None:
+    """Rows copied from a browser's EventStream table (`type⇥data⇥time`): the column that
+    holds JSON (or `[DONE]`) is the data, a leading word the event name. None unless every
+    non-blank row has such a column."""
+    events: list[tuple[str, str]] = []
+    for line in lines:
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) < 2:
+            return None
+        data = next((c for c in cells if c == "[DONE]" or _is_json(c)), None)
+        if data is None:
+            return None
+        first = cells[0]
+        name = (
+            first
+            if first != data and first.replace("_", "").replace(".", "").isalnum()
+            else "message"
+        )
+        events.append((name, data))
+    return events or None
+
+
+def _is_json(cell: str) -> bool:
+    if cell[:1] not in "{[":
+        return False
+    try:
+        json.loads(cell)
+    except ValueError:
+        return False
+    return True

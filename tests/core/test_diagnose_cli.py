@@ -131,3 +131,28 @@ def test_wrong_explicit_dialect_names_the_suggestion(capsys) -> None:
 def test_missing_file(capsys) -> None:
     code, _, err = run_cli(capsys, "diagnose", "/nonexistent/file.sse")
     assert code == 2 and "cannot read" in err
+
+
+def test_browser_eventstream_table_copy(capsys, tmp_path: Path) -> None:
+    rows = [
+        (
+            "message_start",
+            '{"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 3}}}',
+        ),
+        (
+            "content_block_delta",
+            '{"type": "content_block_delta", "index": 0, "delta": '
+            '{"type": "text_delta", "text": "Hi"}}',
+        ),
+        (
+            "message_delta",
+            '{"type": "message_delta", "delta": {"stop_reason": '
+            '"max_tokens"}, "usage": {"output_tokens": 1}}',
+        ),
+        ("message_stop", '{"type": "message_stop"}'),
+    ]
+    path = tmp_path / "devtools.txt"
+    path.write_text("\n".join(f"{n}\t{d}\t12:00:00.{i:03d}" for i, (n, d) in enumerate(rows)))
+    assert main(["diagnose", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["dialect"], data["outcome"], data["text"]) == ("anthropic", "truncated", "Hi")
