@@ -145,7 +145,8 @@ class VerdictPanel(QWidget):
 
     @Slot(object)
     def on_progress_changed(self, p: Progress) -> None:
-        """The live figures core measures (~4 Hz, steady streams included)."""
+        """The live figures core measures (~4 Hz, steady streams included); the metrics grid
+        shows core's figures so far until the verdict's replace them."""
         self.state.setText(progress_text(p, self._segment))
         if p.state == "stalled" and self._outcome == "running":
             self.badge.setText("STALLED")
@@ -153,6 +154,8 @@ class VerdictPanel(QWidget):
             self._paint_badge()
         elif p.state != "stalled" and self._outcome == "stalled":
             self._set_verdict_text(None, "running")
+        if p.metrics is not None and self._outcome in ("running", "stalled"):
+            self.metrics.show_live(p.metrics)
 
     @Slot(object)
     def on_run_finished(self, finished: RunFinished) -> None:

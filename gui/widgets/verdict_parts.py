@@ -1,6 +1,7 @@
-"""Parts of the verdict panel: the metrics grid (DESIGN §4 figures, with where N came from),
-the attempts list (one row per attempt: kind, verdict, HTTP status, delay, reason), the live
-state line from core's `Progress`, and the segments of a continued answer with the whole."""
+"""Parts of the verdict panel: the metrics grid (DESIGN §4 figures, core's live ones while a
+run streams, then the verdict's, with where N came from), the attempts list (one row per
+attempt: kind, verdict, HTTP status, delay, reason), the live state line from core's
+`Progress`, and the segments of a continued answer with the whole."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
-from PySide6.QtWidgets import QGridLayout, QLabel, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
-from core import AttemptStarted, Progress, RunFinished, Verdict
+from core import AttemptStarted, Metrics, Progress, RunFinished, Verdict
 from gui.messages import SessionOutcome
 from gui.theme import LIGHT, Theme, outcome_color, qcolor
 
@@ -41,6 +49,20 @@ def _ms(value: float | None) -> str:
 
 def _n(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
+
+
+def _timings(m: Metrics) -> dict[str, str]:
+    """The rows core times, formatted alike for the live and the final figures."""
+    tps = f"{m.output_tokens_per_s:,.1f}" if m.output_tokens_per_s else "–"
+    return {
+        "ttfb": _ms(m.ttfb_ms),
+        "ttft": _ms(m.ttft_ms),
+        "answer": _ms(m.first_answer_ms),
+        "itl": _ms(m.itl_ms),
+        "tps": tps,
+        "total": _ms(m.total_ms),
+        "chunks": f"{m.chunks:,} / {m.events:,}",
+    }
 
 
 def _ago(ms: float | None) -> str:
@@ -117,29 +139,38 @@ class MetricsGrid(QWidget):
     def show_status(self, status: int) -> None:
         self.values["http"].setText(str(status))
 
+    def show_live(self, m: Metrics) -> None:
+        """The figures so far (core's `Progress.metrics`, ~4 Hz): timings, N and chunks; the
+        usage, HTTP and request id rows keep what they show until the verdict. A usage count
+        reported mid-stream is not among those figures, so N from usage shows at the end."""
+        if m.tokens_source == "usage":
+            tokens = "– (N from provider usage)"
+        else:
+            tokens = f"{m.content_events:,} (N from content chunks)"
+        self._set({**_timings(m), "tokens": tokens})
+
     def show_verdict(self, v: Verdict) -> None:
         m = v.metrics
-        tps = f"{m.output_tokens_per_s:,.1f}" if m.output_tokens_per_s else "–"
         source = "provider usage" if m.tokens_source == "usage" else "content chunks"
         out = v.output_tokens if v.output_tokens is not None else m.content_events
         http = "–" if v.http is None else f"{v.http.status} {v.http.content_type or ''}"
         if v.http is not None and v.http.retry_after_s is not None:
             http += f" · Retry-After {v.http.retry_after_s:g} s"
-        texts = {
-            "ttfb": _ms(m.ttfb_ms),
-            "ttft": _ms(m.ttft_ms),
-            "answer": _ms(m.first_answer_ms),
-            "itl": _ms(m.itl_ms),
-            "tps": tps,
-            "total": _ms(m.total_ms),
-            "tokens": f"{out:,} (N from {source})",
-            "usage": f"{_n(v.input_tokens)} / {_n(v.output_tokens)}",
-            "chunks": f"{m.chunks:,} / {m.events:,}",
-            "http": http,
-            "request_id": (v.http.request_id if v.http else None) or "–",
-        }
+        self._set(
+            {
+                **_timings(m),
+                "tokens": f"{out:,} (N from {source})",
+                "usage": f"{_n(v.input_tokens)} / {_n(v.output_tokens)}",
+                "http": http,
+                "request_id": (v.http.request_id if v.http else None) or "–",
+            }
+        )
+
+    def _set(self, texts: dict[str, str]) -> None:
         for key, text in texts.items():
-            self.values[key].setText(text)
+            label = self.values[key]
+            if label.text() != text:
+                label.setText(text)
 
 
 class AttemptsList(QTreeWidget):
@@ -152,8 +183,16 @@ class AttemptsList(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setMinimumHeight(90)
-        for col, width in enumerate((22, 72, 146, 48, 58)):
-            self.setColumnWidth(col, width)
+        # The short columns fit their header and contents, the verdict is elided (its label is
+        # the tooltip) and "why" takes the rest: every header, "waited" included, stays
+        # readable at the default panel width.
+        header = self.header()
+        fit = QHeaderView.ResizeMode.ResizeToContents
+        for col in (0, 1, 3, 4):
+            header.setSectionResizeMode(col, fit)
+        self.setColumnWidth(2, 100)
+        header.setStretchLastSection(False)  # it would keep "why" ≥ its first 100 px
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
@@ -180,6 +219,7 @@ class AttemptsList(QTreeWidget):
             return
         v = finished.verdict
         item.setText(2, v.label)
+        item.setToolTip(2, v.label)
         item.setForeground(2, QBrush(qcolor(outcome_color(self._theme, v.outcome))))
         if v.http is not None:
             item.setText(3, str(v.http.status))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from core import new_client
+from core import Metrics, Progress, new_client
 from gui.app import build_window, serve
 from gui.main_window import MainWindow
 from tests.gui.conftest import configure, send_and_wait
@@ -91,6 +91,34 @@ def test_stop_mid_stream_keeps_partial_text(qtbot: Any, window: MainWindow) -> N
     assert window.verdict_panel.outcome_label == "interrupted/cancelled"
     assert window.request_pane.send_button.isEnabled()
     assert not window.request_pane.stop_button.isEnabled()
+
+
+def test_metrics_grid_shows_live_figures_before_the_verdict(qtbot: Any, window: MainWindow) -> None:
+    configure(window, tps=40.0, tokens=200)
+    verdicts: list[Any] = []
+    window.controller.verdict_ready.connect(verdicts.append)
+    grid = window.verdict_panel.metrics.values
+    qtbot.mouseClick(window.request_pane.send_button, Qt.MouseButton.LeftButton)
+    # Only core's Progress.metrics can fill these cells before the verdict arrives.
+    qtbot.waitUntil(lambda: "–" not in (grid["ttfb"].text(), grid["ttft"].text()), timeout=10_000)
+    assert not verdicts and window.controller.busy
+    live_ttfb, live_ttft = grid["ttfb"].text(), grid["ttft"].text()
+    assert live_ttfb[0].isdigit() and live_ttfb.endswith("ms")
+    assert live_ttft[0].isdigit() and live_ttft.endswith("ms")
+    assert grid["tokens"].text().endswith("(N from content chunks)")
+    with qtbot.waitSignal(window.controller.verdict_ready, timeout=10_000) as blocker:
+        window.controller.stop()
+    verdict = blocker.args[0].verdict
+    assert verdict.label == "interrupted/cancelled"
+    # The verdict's figures replace the live ones; first byte and content are the same facts.
+    assert (grid["ttfb"].text(), grid["ttft"].text()) == (live_ttfb, live_ttft)
+    out, n = verdict.output_tokens, verdict.metrics.content_events
+    shown = out if out is not None else n
+    assert grid["tokens"].text().startswith(f"{shown:,} (N from ")
+    # A late Progress does not overwrite the verdict's figures.
+    window.verdict_panel.on_progress_changed(Progress("streaming", 0.0, 0.0, None, 0, 0, Metrics()))
+    assert grid["ttfb"].text() == live_ttfb
+    qtbot.waitUntil(lambda: not window.controller.busy)
 
 
 def test_new_send_cancels_the_running_one(qtbot: Any, window: MainWindow) -> None:
