@@ -4,6 +4,7 @@ turn wire fields into normalized events. Pure: no I/O, no clock."""
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -95,7 +96,7 @@ class StreamFacts:
         return bool(self.text or self.reasoning or self.refusal or self.tool_calls)
 
 
-class Parser:
+class Parser(ABC):
     """Base for dialect parsers: `feed(name, data, t_ns) -> list[StreamEvent]`."""
 
     dialect = ""
@@ -136,8 +137,9 @@ class Parser:
 
     # --- hooks for subclasses ---
 
+    @abstractmethod
     def parse(self, name: str, obj: Any, t_ns: int, out: list[StreamEvent]) -> None:
-        raise NotImplementedError
+        """Turn one decoded JSON payload into normalized events appended to `out`."""
 
     def parse_text(self, name: str, data: str, t_ns: int, out: list[StreamEvent]) -> bool:
         """A data payload that is not JSON; return True when the dialect knows it."""

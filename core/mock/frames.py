@@ -9,6 +9,7 @@ writes each frame with its own ``write`` and paces the ``content`` ones.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ def dumps(obj: Any, spaced: bool = False) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(", ", ": ") if spaced else (",", ":"))
 
 
-class Writer:
+class Writer(ABC):
     """Formats one Plan in one dialect; every hook returns the frames for that step."""
 
     spaced_json = False
@@ -63,27 +64,32 @@ class Writer:
     def start(self) -> list[Frame]:
         return []
 
+    @abstractmethod
     def thinking(self, piece: str) -> list[Frame]:
-        raise NotImplementedError
+        """Each dialect's writer says this in its own wire format."""
 
+    @abstractmethod
     def text(self, piece: str) -> list[Frame]:
-        raise NotImplementedError
+        """Each dialect's writer says this in its own wire format."""
 
     def refusal(self, piece: str) -> list[Frame]:
         return self.text(piece)
 
+    @abstractmethod
     def tool(self) -> list[Frame]:
-        raise NotImplementedError
+        """Each dialect's writer says this in its own wire format."""
 
+    @abstractmethod
     def malformed(self) -> list[Frame]:
-        raise NotImplementedError
+        """Each dialect's writer says this in its own wire format."""
 
+    @abstractmethod
     def mid_error(self) -> list[Frame]:
-        raise NotImplementedError
+        """Each dialect's writer says this in its own wire format."""
 
+    @abstractmethod
     def end(self) -> list[Frame]:
         """Finish and terminator, per ``plan.finish`` and ``plan.ending``."""
-        raise NotImplementedError
 
 
 def split_utf8(data: bytes) -> list[bytes]:
