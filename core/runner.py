@@ -104,6 +104,7 @@ class _Session:
         self.pump: asyncio.Task[None] | None = None
         self.response: httpx.Response | None = None
         self.start = clock()
+        self.key_bytes = spec.api_key.encode() if spec.api_key else b""  # once, not per read
         self.next_tick = self.start + _TICK_NS
         self.t0: int | None = None
         self.pipe = Pipeline(spec.dialect, soft_stall_s=spec.timeouts.soft_stall_s)
@@ -337,9 +338,8 @@ class _Session:
 
     def _chunk_event(self, data: bytes, t_abs: int) -> ChunkReceived:
         t_rel = self.rel(t_abs)
-        key = self.spec.api_key
-        if key and key.encode() in data:  # a server echoing the key: never record it
-            data = data.replace(key.encode(), b"***")
+        if self.key_bytes and self.key_bytes in data:  # a server echoing the key: never keep it
+            data = data.replace(self.key_bytes, b"***")
         if self.first_byte is None:
             self.first_byte = t_abs
         self.last_byte = t_abs

@@ -3,7 +3,6 @@ LM Studio, llama.cpp). Relay deviations are recognised and flagged, never truste
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from core.dialects.base import Finish, Parser, post_json
@@ -117,14 +116,14 @@ class ChatParser(Parser):
                         self._slot(call.get("index"), id_),
                         id_,
                         name,
-                        _arguments(fn.get("arguments")),
+                        fn.get("arguments") or "",
                         t_ns,
                         out,
                     )
             legacy = delta.get("function_call")
             if isinstance(legacy, dict):
                 name = legacy.get("name") if isinstance(legacy.get("name"), str) else None
-                self.tool_delta(0, None, name, _arguments(legacy.get("arguments")), t_ns, out)
+                self.tool_delta(0, None, name, legacy.get("arguments") or "", t_ns, out)
         raw = choice.get("finish_reason")
         if isinstance(raw, str) and raw:  # a relay's "" counts as none
             where = f"event {self._chunks}"
@@ -146,15 +145,6 @@ class ChatParser(Parser):
             slot = self._last_slot if self._last_slot is not None else 0
         self._last_slot = slot
         return slot
-
-
-def _arguments(value: Any) -> str:
-    """The raw argument fragment; an object where the string belongs is serialised."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
 
 
 def build_request(spec: RunSpec) -> HttpRequest:
