@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication
 
 from core import new_client
 from gui.app import build_window, settle_heap
-from gui.request_values import RequestValues
+from gui.request.values import RequestValues
 
 PROBE_MS = 10
 

@@ -3,10 +3,10 @@
 Builds a 100k-event OpenAI chat body and a 100k-event Anthropic body in memory (realistic
 chunks, one short token per content event), cuts each into ~4 KB pieces, and measures:
 
-  (a) SSE framing only: core.sse.SSEDecoder vs httpx-sse's decoder used the way its own
+  (a) SSE framing only: core.stream.sse.SSEDecoder vs httpx-sse's decoder used the way its own
       `iter_sse` uses it (incremental UTF-8 text decode as `Response.iter_text` does →
       `SSELineDecoder` → `line.rstrip("\\n")` → `SSEDecoder.decode`).
-  (b) Framing + dialect: core.pipeline.Pipeline(dialect, timed=False).feed(...) per piece,
+  (b) Framing + dialect: core.stream.pipeline.Pipeline(dialect, timed=False).feed(...) per piece,
       close() and verdict(), vs the SDK iterating every chunk/event of the same bytes,
       served by an httpx2.MockTransport (the SDKs are built on httpx2) so that parsing, not
       the network, is measured.
@@ -43,8 +43,8 @@ import openai
 from httpx_sse._decoders import SSEDecoder as HxSSEDecoder
 from httpx_sse._decoders import SSELineDecoder
 
-from core.pipeline import Pipeline
-from core.sse import SSEDecoder
+from core.stream.pipeline import Pipeline
+from core.stream.sse import SSEDecoder
 
 TOKENS = [
     " the", " model", " is", " stream", "ing", " tok", "ens", ",", " one", " at",

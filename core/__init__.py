@@ -1,10 +1,52 @@
 """StreamScope's headless core: no Qt. The GUI imports from here only."""
 
-from core.breaker import BreakerState, CircuitBreaker
-from core.continuation import CannotContinue, ContinuePlan, build_continuation, more_tokens, stitch
-from core.curl import CurlImport, from_curl, key_env_name, profile_to_curl, spec_to_curl, to_curl
-from core.diagnose import DiagnoseError, Replay, diagnose_bytes
-from core.events import (
+from core.cli.report import WARNING_TEXT, format_report
+from core.live.breaker import BreakerState, CircuitBreaker
+from core.live.continuation import (
+    CannotContinue,
+    ContinuePlan,
+    build_continuation,
+    more_tokens,
+    stitch,
+)
+from core.live.policy import RetryPolicy, decide
+from core.live.runner import RunFinished, new_client, run
+from core.live.session import AttemptStarted, SessionFinished, run_session
+from core.providers.curl import (
+    CurlImport,
+    from_curl,
+    key_env_name,
+    profile_to_curl,
+    spec_to_curl,
+    to_curl,
+)
+from core.providers.keys import (
+    KeyRef,
+    KeyringStatus,
+    KeyUnavailable,
+    ModelListError,
+    ProfileError,
+    ProfileFileError,
+    delete_key,
+    has_key,
+    keyring_available,
+    store_key,
+)
+from core.providers.keys import scrub as mask_secret
+from core.providers.listing import fetch_models
+from core.providers.presets import (
+    MOCK,
+    PRESETS,
+    catalogue,
+    find_profile,
+    key_warning,
+    mock_profile,
+    with_mock_url,
+)
+from core.providers.profiles import AUTH_SCHEMES, Profile, ProfileStore, connection_test_spec
+from core.record.diagnose import DiagnoseError, Replay, diagnose_bytes
+from core.record.savefile import RunRecorder, read_saved_run
+from core.stream.events import (
     ChunkReceived,
     Phase,
     Ping,
@@ -21,38 +63,9 @@ from core.events import (
     Usage,
     WireEvent,
 )
-from core.keys import (
-    KeyRef,
-    KeyringStatus,
-    KeyUnavailable,
-    ModelListError,
-    ProfileError,
-    ProfileFileError,
-    delete_key,
-    has_key,
-    keyring_available,
-    store_key,
-)
-from core.listing import fetch_models
-from core.metrics import Metrics, Stall
-from core.outcome import HttpInfo, ToolCall, Verdict
-from core.policy import RetryPolicy, decide
-from core.presets import (
-    MOCK,
-    PRESETS,
-    catalogue,
-    find_profile,
-    key_warning,
-    mock_profile,
-    with_mock_url,
-)
-from core.profiles import AUTH_SCHEMES, Profile, ProfileStore, connection_test_spec
-from core.report import WARNING_TEXT, format_report
-from core.runner import RunFinished, new_client, run
-from core.savefile import RunRecorder, read_saved_run
-from core.session import AttemptStarted, SessionFinished, run_session
-from core.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
-from core.transport import scrub as mask_secret
+from core.stream.metrics import Metrics, Stall
+from core.stream.outcome import HttpInfo, ToolCall, Verdict
+from core.stream.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
 
 __all__ = [
     "AUTH_SCHEMES",

@@ -1,6 +1,6 @@
 """The main window: request pane | stream view over the latency graph, or the inspector |
-verdict panel. Menus, shortcuts, settings; files and drag and drop in `gui.files`, profiles,
-curl and the circuit breaker in `gui.profile_actions`; the wiring is in `_connect_signals()`
+verdict panel. Menus, shortcuts, settings; files and drag and drop in `gui.run.files`, profiles,
+curl and the circuit breaker in `gui.profiles.actions`; the wiring is in `_connect_signals()`
 and nowhere else."""
 
 from __future__ import annotations
@@ -26,18 +26,18 @@ from PySide6.QtWidgets import (
 )
 
 from core import ProfileStore
-from gui.controller import RunController
 from gui.menus import build_menus
-from gui.profile_actions import ProfileActionsMixin
-from gui.request_build import to_spec
-from gui.request_values import RequestValues, SpecError, load_presets
+from gui.profiles.actions import ProfileActionsMixin
+from gui.request.build import to_spec
+from gui.request.pane import RequestPane
+from gui.request.values import RequestValues, SpecError, load_presets
+from gui.run.controller import RunController
+from gui.run.inspector import Inspector
+from gui.run.latency_plot import LatencyPlot
+from gui.run.stream_view import StreamView
+from gui.run.token_style import heat_legend
+from gui.run.verdict_panel import VerdictPanel
 from gui.theme import LIGHT, RESOURCES, Theme, apply_theme, theme_for
-from gui.widgets.inspector import Inspector
-from gui.widgets.latency_plot import LatencyPlot
-from gui.widgets.request_pane import RequestPane
-from gui.widgets.stream_view import StreamView
-from gui.widgets.token_style import heat_legend
-from gui.widgets.verdict_panel import VerdictPanel
 
 __all__ = ["MainWindow"]
 

@@ -4,14 +4,11 @@ slot of the window (its own, `FilesMixin`'s or `ProfileActionsMixin`'s) or of it
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 __all__ = ["ZOOM_STEP", "Menus", "build_menus"]
 
@@ -26,8 +23,10 @@ class Menus(dict[str, QMenu]):
         self.actions: dict[str, QAction] = {}
 
 
-def build_menus(win: MainWindow) -> tuple[Menus, dict[str, QAction]]:
-    """Fill the window's menu bar; returns the menus and the theme actions by choice."""
+def build_menus(win: QMainWindow) -> tuple[Menus, dict[str, QAction]]:
+    """Fill the window's menu bar; returns the menus and the theme actions by choice. `win` is
+    the main window, typed as its Qt base so that this module need not import it (the window
+    imports this one)."""
     menus = Menus()
     for name in ("&File", "&Edit", "&Run", "&View"):
         menus[name] = win.menuBar().addMenu(name)

@@ -1,7 +1,7 @@
 """The built-in mock provider: a real HTTP server on loopback that speaks every dialect.
 
-It writes each wire format itself (it never imports ``core.sse``, ``core.ndjson`` or
-``core.dialects``, so a shared bug cannot hide) and plays scripted faults (DESIGN §5).
+It writes each wire format itself (it never imports ``core.stream.sse``, ``core.stream.ndjson`` or
+``core.stream.dialects``, so a shared bug cannot hide) and plays scripted faults (DESIGN §5).
 
     with start_mock_server(defaults={"tps": "2000"}) as srv:
         srv.base_urls["openai-chat"]   # http://127.0.0.1:PORT/v1

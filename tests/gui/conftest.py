@@ -33,8 +33,8 @@ from core import new_client
 from core.mock import MockServer, start_mock_server
 from gui.app import build_window
 from gui.main_window import MainWindow
-from gui.messages import SessionOutcome
-from gui.request_values import RequestValues
+from gui.request.values import RequestValues
+from gui.run.messages import SessionOutcome
 from tests.memory_keyring import MemoryKeyring
 
 FAST = RequestValues(tokens=60, tps=2000.0, stall_s=60.0, first_byte_s=20.0)

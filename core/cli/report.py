@@ -1,0 +1,80 @@
+"""Human words for verdicts: the one-line meaning of every warning and a short text report
+(the CLI prints it; the window shows the same sentences)."""
+
+from __future__ import annotations
+
+from core.stream.outcome import Verdict
+
+__all__ = ["WARNING_TEXT", "format_metrics", "format_report"]
+
+WARNING_TEXT = {
+    "missing_terminator": "the finish was seen but the stream's terminator ([DONE] / "
+    "message_stop) never came",
+    "missing_finish_reason": "the terminator came after content, but no finish reason was sent",
+    "unterminated_final_event": "the body ended in the middle of an event (no closing blank line)",
+    "nonstandard_stop_reason": "the stop value is not the API's own (a relay's translation)",
+    "malformed_event": "an event's data was not valid JSON and was skipped",
+    "bom_stripped": "the body began with a byte-order mark, which was removed",
+    "utf8_replaced": "invalid UTF-8 bytes were replaced with U+FFFD",
+    "empty_output": "the model finished without producing any text or tool call",
+    "incomplete_tool_call": "a tool call's arguments are not complete JSON",
+    "usage_missing": "token usage was asked for and never came",
+    "stall_observed": "a gap over the soft stall threshold occurred, then the stream resumed",
+    "out_of_order": "an event arrived out of sequence (a sequence_number gap)",
+}
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
+
+
+def format_metrics(v: Verdict) -> list[str]:
+    m = v.metrics
+    if m.ttfb_ms is None and m.total_ms is None:
+        return [f"  events {m.events} (no timings: a plain body)"]
+    source = "provider usage" if m.tokens_source == "usage" else "content chunks"
+    lines = [
+        f"  TTFB {_fmt(m.ttfb_ms, 'ms')} · TTFT {_fmt(m.ttft_ms, 'ms')} · first answer "
+        f"{_fmt(m.first_answer_ms, 'ms')} · total {_fmt(m.total_ms, 'ms')}",
+        f"  ITL {_fmt(m.itl_ms, 'ms')} · {_fmt(m.output_tokens_per_s, 'tok/s')} "
+        f"(N from {source}) · {m.chunks} chunks · {m.events} events",
+    ]
+    for stall in m.stalls:
+        lines.append(f"  stall observed: {stall.gap_ms:,.0f} ms gap at {stall.at_ms:,.0f} ms")
+    return lines
+
+
+def format_report(v: Verdict, notes: list[str] | None = None, preview: int = 240) -> str:
+    raw = f" (raw stop reason: {v.raw_stop_reason!r})" if v.raw_stop_reason is not None else ""
+    lines = [f"Verdict: {v.label}{raw}", f"  {v.explanation}"]
+    if v.http is not None:
+        rid = f" · request id {v.http.request_id}" if v.http.request_id else ""
+        lines.append(f"  HTTP {v.http.status} {v.http.content_type or ''}{rid}".rstrip())
+    for w in v.warnings:
+        lines.append(f"  ! {w}: {WARNING_TEXT.get(w, '')}")
+    for note in notes or []:
+        lines.append(f"  note: {note}")
+    if v.reasoning:
+        lines.append(f"  reasoning: {_preview(v.reasoning, preview)}")
+    if v.text:
+        lines.append(f"  text: {_preview(v.text, preview)}")
+    if v.refusal:
+        lines.append(f"  refusal: {_preview(v.refusal, preview)}")
+    for call in v.tool_calls:
+        state = "complete" if call.complete else "INCOMPLETE"
+        lines.append(f"  tool call {call.name} ({state}): {_preview(call.arguments, 120)}")
+    if v.input_tokens is not None or v.output_tokens is not None:
+        lines.append(f"  usage: input {v.input_tokens} · output {v.output_tokens} tokens")
+    lines += format_metrics(v)
+    if v.actions:
+        lines.append(f"  next: {', '.join(v.actions)}")
+    for a in v.attempts:
+        lines.append(f"  attempt: {a}")
+    return "\n".join(lines)
+
+
+def _preview(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

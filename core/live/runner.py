@@ -1,0 +1,414 @@
+"""The one place that streams: request → reader → decoder → dialect → events → verdict.
+
+Transport errors become verdicts here and nowhere else:
+
+    httpx.ConnectError, ConnectTimeout, PoolTimeout, OSError  → interrupted/connect_failed
+    httpx.ReadError, RemoteProtocolError, WriteError          → interrupted/connection_reset
+    httpx.ReadTimeout                                          → interrupted/read_timeout
+    our watchdogs                                              → first_byte_timeout, stall,
+                                                                 total_timeout
+    the cancel event or task cancellation                      → interrupted/cancelled
+
+A pump task reads the body and stamps every read with the injected clock the moment it
+arrives; the consumer loop waits on the pump with the nearest watchdog deadline, so a
+watchdog never disturbs a read in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from core.live.transport import check_request, httpx_timeout, new_client, why
+from core.providers.keys import scrub
+from core.record.savefile import RunRecorder
+from core.stream.dialects import build_request
+from core.stream.events import ChunkReceived, Phase, Progress, RequestSent, ResponseStarted
+from core.stream.httpinfo import error_message, http_info, is_stream_content_type
+from core.stream.outcome import Verdict, bad_content_type, http_error, not_sent
+from core.stream.pipeline import Pipeline
+from core.stream.spec import HttpRequest, RunSpec, usage_requested
+
+__all__ = ["Clock", "RunFinished", "new_client", "run"]
+
+Clock = Callable[[], int]
+_ERROR_BODY_LIMIT = 64 * 1024
+_TICK_NS = 250_000_000  # Progress at ~4 Hz
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    verdict: Verdict
+    transport: str
+    total_ns: int | None
+    request: HttpRequest  # redacted
+    t_ns: int = 0
+    t0_abs_ns: int | None = None  # t0 on the injected clock (to line up with other clocks)
+
+
+async def run(
+    spec: RunSpec,
+    *,
+    client: httpx.AsyncClient | None = None,
+    clock: Clock = time.monotonic_ns,
+    cancel: asyncio.Event | None = None,
+    recorder: RunRecorder | None = None,
+    attempt: int = 0,
+    segment: int = 0,
+) -> AsyncIterator[Any]:
+    """Yield every event of one live run; the last one is always `RunFinished`."""
+    if spec.api_key and spec.api_key != spec.api_key.strip():
+        spec = spec.with_changes(api_key=spec.api_key.strip())  # a pasted key's newline
+    try:
+        request = build_request(spec)
+        check_request(request)
+    except (ValueError, KeyError, TypeError) as exc:
+        reason = scrub(str(exc), spec.api_key)
+        verdict = not_sent(spec.dialect, "bad_request_spec", f"The request was not sent: {reason}.")
+        yield RunFinished(verdict, "not_sent", None, spec.redacted_request())
+        return
+    own_client = client is None or spec.proxy is not None or not spec.verify_tls
+    http = new_client(spec.proxy, spec.verify_tls) if own_client else client
+    assert http is not None
+    session = _Session(spec, request, http, clock, cancel, recorder, attempt, segment)
+    try:
+        async for event in session.events():
+            yield event
+    finally:
+        await session.shutdown()
+        if own_client:
+            await http.aclose()
+
+
+class _Session:
+    def __init__(
+        self,
+        spec: RunSpec,
+        request: HttpRequest,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        cancel: asyncio.Event | None,
+        recorder: RunRecorder | None,
+        attempt: int,
+        segment: int,
+    ) -> None:
+        self.spec, self.request, self.http, self.clock = spec, request, http, clock
+        self.cancel, self.recorder, self.attempt, self.segment = cancel, recorder, attempt, segment
+        self.queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self.pump: asyncio.Task[None] | None = None
+        self.response: httpx.Response | None = None
+        self.start = clock()
+        self.key_bytes = spec.api_key.encode() if spec.api_key else b""  # once, not per read
+        self.next_tick = self.start + _TICK_NS
+        self.t0: int | None = None
+        self.pipe = Pipeline(spec.dialect, soft_stall_s=spec.timeouts.soft_stall_s)
+        self.first_byte: int | None = None
+        self.last_byte: int | None = None
+        self.last_content: int | None = None
+        self.chunk_index = 0
+        self.recorded_end = False
+
+    def rel(self, t_abs: int) -> int:
+        return t_abs - (self.t0 if self.t0 is not None else self.start)
+
+    async def _trace(self, name: str, info: dict[str, Any]) -> None:
+        now = self.clock()
+        if name == "http11.send_request_headers.started" and self.t0 is None:
+            self.t0 = now
+        self.queue.put_nowait(("phase", name, now))
+
+    async def _pump(self) -> None:
+        try:
+            req = self.http.build_request(
+                self.request.method,
+                self.request.url,
+                headers=self.request.headers,
+                json=self.request.body,
+                extensions={"trace": self._trace, "timeout": httpx_timeout(self.spec).as_dict()},
+            )
+            response = await self.http.send(req, stream=True)
+            self.response = response
+            if self.t0 is None:  # HTTP/2 or a transport without the trace event
+                self.t0 = self.start
+            self.queue.put_nowait(("headers", response, self.clock()))
+            limit = None if 200 <= response.status_code < 300 else _ERROR_BODY_LIMIT
+            size = 0
+            async for data in response.aiter_bytes():
+                self.queue.put_nowait(("chunk", data, self.clock()))
+                size += len(data)
+                if limit is not None and size >= limit:
+                    break
+            self.queue.put_nowait(("eof", None, self.clock()))
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            self.queue.put_nowait(("fail", ("connect_failed", why(exc)), self.clock()))
+        except httpx.ReadTimeout as exc:
+            self.queue.put_nowait(("fail", ("read_timeout", why(exc)), self.clock()))
+        except (
+            httpx.ReadError,
+            httpx.RemoteProtocolError,
+            httpx.WriteError,
+            httpx.WriteTimeout,
+        ) as exc:
+            kind = "connect_failed" if self.response is None and self.t0 is None else "reset"
+            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
+        except (httpx.HTTPError, OSError) as exc:
+            kind = "connect_failed" if self.response is None else "reset"
+            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
+        except Exception as exc:
+            kind = "connect_failed" if self.response is None else "reset"
+            reason = f"{type(exc).__name__}: {why(exc)}"
+            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
+
+    def _deadline(self) -> tuple[int | None, str]:
+        t = self.spec.timeouts
+        candidates: list[tuple[int, str]] = []
+        if t.total_s:
+            candidates.append((self.start + int(t.total_s * 1e9), "total_timeout"))
+        if self.t0 is not None and self.first_byte is None and t.first_byte_s:
+            candidates.append((self.t0 + int(t.first_byte_s * 1e9), "first_byte_timeout"))
+        if self.first_byte is not None and t.stall_s and self.response is not None:
+            ref = self.last_content if self.last_content is not None else self.first_byte
+            candidates.append((ref + int(t.stall_s * 1e9), "stall"))
+        if not candidates:
+            return None, ""
+        return min(candidates)
+
+    async def _next(self) -> tuple[Any, ...]:
+        """The next pump item, a watchdog firing, a Progress tick, or a cancel."""
+        if self.cancel is not None and self.cancel.is_set():
+            return ("fail", ("cancelled", ""), self.clock())
+        now = self.clock()
+        if now >= self.next_tick:  # a steady stream still gets its ~4 Hz Progress
+            self.next_tick = now + _TICK_NS
+            return ("tick", None, now)
+        if not self.queue.empty():
+            return self.queue.get_nowait()
+        deadline, why = self._deadline()
+        wait_ns = self.next_tick - now
+        if deadline is not None:
+            if deadline <= now:
+                return ("fail", (why, ""), now)
+            wait_ns = min(wait_ns, deadline - now)
+        getter = asyncio.ensure_future(self.queue.get())
+        waiters: set[asyncio.Future[Any]] = {getter}
+        canceller = None
+        if self.cancel is not None:
+            canceller = asyncio.ensure_future(self.cancel.wait())
+            waiters.add(canceller)
+        done, _ = await asyncio.wait(
+            waiters, timeout=wait_ns / 1e9, return_when=asyncio.FIRST_COMPLETED
+        )
+        if canceller is not None and not canceller.done():
+            canceller.cancel()
+        if getter in done:
+            return getter.result()
+        getter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await getter
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+        if canceller is not None and canceller in done:
+            return ("fail", ("cancelled", ""), self.clock())
+        now = self.clock()
+        if now >= self.next_tick:
+            self.next_tick = now + _TICK_NS
+            return ("tick", None, now)
+        return ("idle", None, now)
+
+    def _progress(self, now: int) -> Progress:
+        m = self.pipe.metrics
+        state = "connecting" if self.t0 is None else "waiting"
+        since_byte = since_content = None
+        if self.last_byte is not None:
+            state = "streaming"
+            since_byte = (now - self.last_byte) / 1e6
+        if self.last_content is not None:
+            since_content = (now - self.last_content) / 1e6
+            if since_content >= self.spec.timeouts.soft_stall_s * 1000:
+                state = "stalled"
+        tps = None
+        if m.first_content_ns is not None and m.last_content_ns is not None:
+            span = m.last_content_ns - m.first_content_ns
+            if span > 0 and m.content_events > 1:
+                tps = (m.content_events - 1) / (span / 1e9)
+        return Progress(
+            state,
+            since_byte,
+            since_content,
+            tps,
+            m.content_events,
+            self.rel(now),
+            self.pipe.build_metrics(self.rel(now)),
+        )
+
+    async def events(self) -> AsyncIterator[Any]:
+        self.pump = asyncio.ensure_future(self._pump())
+        yield RequestSent(
+            self.request.method,
+            self.request.redacted().url,
+            self.request.redacted().headers,
+            self.request.body,
+            0,
+        )
+        transport, message, end_abs = "eof", "", self.start
+        try:
+            while True:
+                kind, payload, t_abs = await self._next()
+                if kind == "idle":
+                    continue
+                if kind == "phase":
+                    yield Phase(payload, self.rel(t_abs))
+                elif kind == "tick":
+                    yield self._progress(t_abs)
+                elif kind == "headers":
+                    async for ev in self._on_headers(payload, t_abs):
+                        yield ev
+                    if self.early is not None:
+                        yield self.early
+                        return
+                elif kind == "chunk":
+                    for ev in self._on_chunk(payload, t_abs):
+                        yield ev
+                elif kind == "eof":
+                    transport, end_abs = "eof", t_abs
+                    break
+                else:
+                    (transport, message), end_abs = payload, t_abs
+                    break
+        except asyncio.CancelledError:
+            self._record_end("cancelled", None)
+            raise
+        for ev in self._finish(transport, message, end_abs):
+            yield ev
+
+    early: RunFinished | None = None
+
+    async def _on_headers(self, response: httpx.Response, t_abs: int) -> AsyncIterator[Any]:
+        headers = dict(response.headers)
+        yield ResponseStarted(response.status_code, headers, self.rel(t_abs))
+        if self.recorder is not None:
+            self.recorder.header(
+                attempt=self.attempt,
+                dialect=self.spec.dialect,
+                request=self.request,
+                status=response.status_code,
+                headers=headers,
+                segment=self.segment,
+            )
+        info = http_info(response.status_code, headers)
+        ok = 200 <= response.status_code < 300
+        if ok and is_stream_content_type(info.content_type, self.spec.dialect):
+            return
+        body = await self._read_error_body()
+        for ev in body[1]:
+            yield ev
+        if ok:
+            verdict = bad_content_type(
+                self.spec.dialect, info, scrub(error_message(body[0]), self.spec.api_key)
+            )
+        else:
+            verdict = http_error(
+                self.spec.dialect, info, scrub(error_message(body[0]), self.spec.api_key)
+            )
+        end = self.clock()
+        verdict = verdict.with_metrics(self.pipe.build_metrics(self.rel(end)))
+        self._record_end("eof", verdict)
+        self.early = RunFinished(
+            verdict, "eof", self.rel(end), self.request.redacted(), self.rel(end)
+        )
+
+    async def _read_error_body(self) -> tuple[bytes, list[Any]]:
+        parts: list[bytes] = []
+        events: list[Any] = []
+        while True:
+            kind, payload, t_abs = await self._next()
+            if kind == "chunk":
+                parts.append(payload)
+                chunk = self._chunk_event(payload, t_abs)
+                self.pipe.metrics.on_chunk(chunk.t_ns)
+                events.append(chunk)
+            elif kind in ("eof", "fail"):
+                return b"".join(parts), events
+
+    def _chunk_event(self, data: bytes, t_abs: int) -> ChunkReceived:
+        t_rel = self.rel(t_abs)
+        if self.key_bytes and self.key_bytes in data:  # a server echoing the key: never keep it
+            data = data.replace(self.key_bytes, b"***")
+        if self.first_byte is None:
+            self.first_byte = t_abs
+        self.last_byte = t_abs
+        if self.recorder is not None:
+            self.recorder.chunk(t_rel, data)
+        event = ChunkReceived(self.chunk_index, len(data), data, t_rel)
+        self.chunk_index += 1
+        return event
+
+    def _on_chunk(self, data: bytes, t_abs: int) -> list[Any]:
+        chunk = self._chunk_event(data, t_abs)
+        step = self.pipe.feed(data, chunk.t_ns, chunk.index)
+        if self.pipe.metrics.last_content_ns is not None:
+            self.last_content = self.pipe.metrics.last_content_ns + (self.t0 or self.start)
+        return [chunk, *step.wire, *step.events]
+
+    def _finish(self, transport: str, message: str, end_abs: int) -> list[Any]:
+        total = self.rel(end_abs)
+        out: list[Any] = []
+        message = scrub(message, self.spec.api_key)
+        if transport == "connect_failed":
+            verdict = self.pipe.verdict(
+                transport=transport, transport_message=message, live=True, total_ns=total
+            )
+        else:
+            step = self.pipe.close(total, self.chunk_index - 1)
+            out += [*step.wire, *step.events]
+            info = (
+                http_info(self.response.status_code, dict(self.response.headers))
+                if self.response is not None
+                else None
+            )
+            verdict = self.pipe.verdict(
+                transport=transport,
+                http=info,
+                live=True,
+                total_ns=total,
+                usage_requested=usage_requested(self.spec.dialect, self.request.body),
+                transport_message=message,
+            )
+        if transport == "connect_failed" and self.recorder is not None:
+            self.recorder.header(
+                attempt=self.attempt,
+                dialect=self.spec.dialect,
+                request=self.request,
+                status=None,
+                headers=None,
+                segment=self.segment,
+            )
+        self._record_end(transport, verdict)
+        out.append(RunFinished(verdict, transport, total, self.request.redacted(), total, self.t0))
+        return out
+
+    def _record_end(self, transport: str, verdict: Verdict | None) -> None:
+        if self.recorder is None or self.recorded_end:
+            return
+        self.recorded_end = True
+        total = None
+        if verdict is not None and verdict.metrics.total_ms is not None:
+            total = round(verdict.metrics.total_ms * 1e6)  # the very figure the verdict shows
+        if total is None:
+            total = self.rel(self.clock())
+        self.recorder.end(transport, verdict.to_json() if verdict else {}, total)
+
+    async def shutdown(self) -> None:
+        if self.pump is not None and not self.pump.done():
+            self.pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.pump
+        if self.response is not None:
+            with contextlib.suppress(Exception):
+                await self.response.aclose()

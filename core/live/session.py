@@ -1,0 +1,221 @@
+"""A session: one or more runs under a retry policy and automatic continuations.
+
+Yields every runner event unchanged, plus `AttemptStarted` before each run (with the offset
+of that run's t0 on the session's time axis) and one `SessionFinished` at the end whose
+verdict is the final segment's, with the stitched text, the union of warnings, usage summed
+over segments, and the `attempts` and `segments` lists (DESIGN §6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from core.live.breaker import CircuitBreaker
+from core.live.continuation import CannotContinue, build_continuation, more_tokens, stitch
+from core.live.policy import Retry, RetryPolicy, decide
+from core.live.runner import Clock, RunFinished, run
+from core.record.savefile import RunRecorder
+from core.stream.outcome import Verdict, not_sent
+from core.stream.spec import RunSpec
+
+__all__ = ["AttemptStarted", "SessionFinished", "combine", "run_session"]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptStarted:
+    attempt: int  # 0-based across the session
+    segment: int
+    kind: str  # first | retry | continue | more_tokens
+    method: str  # how a continuation was asked for; "" otherwise
+    waited_s: float
+    reason: str
+    offset_ns: int  # where this run's t0 sits on the session's time axis
+    spec: RunSpec
+
+    def describe(self) -> str:
+        if self.kind == "retry":
+            return f"retry {self.attempt} after {self.waited_s:.2f} s: {self.reason}"
+        if self.kind == "continue":
+            return f"continue (segment {self.segment + 1}, {self.method})"
+        return self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFinished:
+    verdict: Verdict  # the whole session's (final segment's, with the stitched text)
+    runs: tuple[RunFinished, ...]
+    parts: tuple[tuple[Verdict, str], ...] = ()  # each segment's verdict and method
+    text: str = ""  # the stitched answer
+    spec: RunSpec | None = None  # the original request (Continue builds on it)
+    attempts: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def segment_verdicts(self) -> tuple[Verdict, ...]:
+        return tuple(v for v, _ in self.parts)
+
+
+async def run_session(
+    spec: RunSpec,
+    *,
+    retries: int = 0,
+    continuations: int = 0,
+    policy: RetryPolicy | None = None,
+    cancel: asyncio.Event | None = None,
+    recorder: RunRecorder | None = None,
+    client: Any = None,
+    clock: Clock = time.monotonic_ns,
+    rng: random.Random | None = None,
+    kind: str = "first",
+    breaker: CircuitBreaker | None = None,
+    wall: Any = time.monotonic,
+    sleep: Any = None,  # async (delay_s) -> None; tests pass one that records the delay
+    previous: SessionFinished | None = None,
+) -> AsyncIterator[Any]:
+    """With `previous`, continue that session from its stitched text (Continue pressed after
+    the fact): `spec` is ignored for the original request, `continuations` counts anew.
+    Raises CannotContinue at once when the previous verdict cannot be continued."""
+    policy = replace(policy or RetryPolicy(), attempts=retries)
+    rng = rng or random.Random()
+    start = clock()
+    attempts: list[dict[str, Any]] = []
+    segments: list[tuple[Verdict, str]] = []
+    runs: list[RunFinished] = []
+    text = ""
+    trimmed = ""
+    method = ""
+    current = spec
+    attempt = retry_count = 0
+    waited, reason = 0.0, ""
+    if previous is not None and previous.parts:
+        spec = previous.spec or spec
+        segments = list(previous.parts)
+        runs = list(previous.runs)
+        attempts = list(previous.attempts)
+        text = previous.text
+        plan = build_continuation(spec, text, segments[-1][0])
+        current, method, trimmed = plan.spec, plan.method, plan.trimmed
+        kind, reason = "continue", "continue"
+        attempt = len(runs)
+        continuations += len(segments) - 1  # the break below counts the original too
+    while True:
+        yield AttemptStarted(
+            attempt, len(segments), kind, method, waited, reason, clock() - start, current
+        )
+        finished: RunFinished | None = None
+        if breaker is not None and not breaker.allow(wall()):
+            finished = _refused(current, breaker.state(wall()).retry_in_s)
+            yield finished
+        else:
+            stream = run(
+                current,
+                client=client,
+                clock=clock,
+                cancel=cancel,
+                recorder=recorder,
+                attempt=attempt,
+                segment=len(segments),
+            )
+            async with contextlib.aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, RunFinished):
+                        finished = event
+                    yield event
+            assert finished is not None
+            if breaker is not None:
+                breaker.record(finished.verdict, wall())
+        assert finished is not None
+        runs.append(finished)
+        verdict = finished.verdict
+        attempt += 1
+        if retries or attempts:
+            attempts.append(
+                {"verdict": verdict.label, "waited_s": round(waited, 3), "reason": reason or kind}
+            )
+        decision = decide(verdict, retry_count, rng, policy) if retries else None
+        if isinstance(decision, Retry):
+            retry_count += 1
+            kind, waited, reason = "retry", decision.delay_s, decision.reason
+            if await _wait(decision.delay_s, cancel, sleep):
+                continue
+            decision = None
+        joined = stitch(text, verdict.text, trimmed) if segments else verdict.text
+        segments.append((verdict, method or "original"))
+        text = joined
+        if (
+            len(segments) > continuations
+            or "continue" not in verdict.actions
+            or (cancel is not None and cancel.is_set())
+        ):
+            break
+        try:
+            plan = build_continuation(spec, text, verdict)
+        except CannotContinue:
+            break
+        current, method, trimmed = plan.spec, plan.method, plan.trimmed
+        kind, waited, reason, retry_count = "continue", 0.0, "continue", 0
+    yield SessionFinished(
+        combine(segments, text, attempts), tuple(runs), tuple(segments), text, spec, tuple(attempts)
+    )
+
+
+def _refused(spec: RunSpec, retry_in_s: float) -> RunFinished:
+    verdict = not_sent(
+        spec.dialect,
+        "breaker_open",
+        "Not sent: the circuit breaker for this provider is open after repeated failures; "
+        f"it lets one probe request through in {retry_in_s:.0f} s.",
+    )
+    return RunFinished(verdict, "not_sent", None, spec.redacted_request())
+
+
+async def _wait(delay_s: float, cancel: asyncio.Event | None, sleep: Any = None) -> bool:
+    """Sleep for the backoff; False when cancelled meanwhile."""
+    if sleep is not None:
+        await sleep(delay_s)
+        return not (cancel is not None and cancel.is_set())
+    if cancel is None:
+        await asyncio.sleep(delay_s)
+        return True
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(cancel.wait(), delay_s)
+        return False
+    return True
+
+
+def combine(
+    segments: list[tuple[Verdict, str]], text: str, attempts: list[dict[str, Any]]
+) -> Verdict:
+    final = segments[-1][0]
+    if len(segments) == 1 and not attempts:
+        return final
+    warnings = tuple(dict.fromkeys(w for v, _ in segments for w in v.warnings))
+    seg_json: tuple[dict[str, Any], ...] = ()
+    if len(segments) > 1:
+        seg_json = tuple(
+            {"outcome": v.outcome, "detail": v.detail, "method": m} for v, m in segments
+        )
+    return replace(
+        final,
+        text=text,
+        warnings=warnings,
+        reasoning="".join(v.reasoning for v, _ in segments),
+        input_tokens=_sum(v.input_tokens for v, _ in segments),
+        output_tokens=_sum(v.output_tokens for v, _ in segments),
+        had_output=any(v.had_output for v, _ in segments),
+        attempts=tuple(attempts),
+        segments=seg_json,
+    )
+
+
+def _sum(values: Any) -> int | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+__all__ += ["more_tokens"]

@@ -1,0 +1,70 @@
+"""What touches httpx besides the stream itself: the shared client, its timeouts, the
+checks that refuse a request httpx could not send, and masking a key in any message."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import httpx
+
+from core.stream.spec import HttpRequest, RunSpec
+
+__all__ = ["check_request", "httpx_timeout", "new_client", "why"]
+
+
+def new_client(proxy: str | None = None, verify: bool = True) -> httpx.AsyncClient:
+    """One client per app (its creation costs ~100 ms): pass it to every `run()`."""
+    return httpx.AsyncClient(
+        proxy=proxy,
+        verify=verify,
+        timeout=None,
+        follow_redirects=False,
+        limits=httpx.Limits(max_keepalive_connections=8),
+    )
+
+
+def httpx_timeout(spec: RunSpec) -> httpx.Timeout:
+    t = spec.timeouts
+    if t.read_s is not None:
+        read = t.read_s
+    else:
+        active = [s for s in (t.first_byte_s, t.stall_s, t.total_s) if s]
+        read = max(active) + 30.0 if active else None
+    return httpx.Timeout(connect=t.connect_s, read=read, write=t.connect_s, pool=t.connect_s)
+
+
+def check_request(request: HttpRequest) -> None:
+    """Refuse what httpx could not send, with a message that never quotes a secret."""
+    redacted = request.redacted()
+    try:
+        parts = urlsplit(request.url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(f"the URL {redacted.url!r} is not an http(s) URL with a host and port")
+    for name, value in request.headers.items():
+        bad = not value.isascii() or any(ch in value for ch in "\r\n\0")
+        if bad or not name.isascii() or not name.strip():
+            secret = name.lower() in _SECRET_HEADER_NAMES
+            what = "the API key" if secret else f"the header {name!r}"
+            raise ValueError(
+                f"{what} contains a character HTTP headers cannot carry "
+                "(a line break or a non-ASCII character)"
+            )
+    try:
+        json.dumps(request.body, allow_nan=False)
+    except ValueError:
+        raise ValueError("the body holds NaN or Infinity, which JSON cannot carry") from None
+    except TypeError as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
+
+
+_SECRET_HEADER_NAMES = {"authorization", "x-api-key", "api-key", "x-goog-api-key"}
+
+
+def why(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())[:200]

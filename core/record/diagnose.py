@@ -1,0 +1,304 @@
+"""Judge a stream that already happened: a raw body, a saved run, or a pasted log. Pure."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.record.detect import (
+    GEMINI_KEYS,
+    detect_body,
+    detect_dialect,
+    detect_events,
+    suggest_for_body,
+)
+from core.record.pastelog import FIELD, log_events, split_lines, tabbed_events, unwrap
+from core.record.savefile import SavedAttempt, is_saved_run, read_saved_run
+from core.stream.events import (
+    ProviderError,
+    RefusalDelta,
+    StopSignal,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    Usage,
+    WireEvent,
+)
+from core.stream.httpinfo import error_message, http_info, is_stream_content_type
+from core.stream.outcome import Verdict, bad_content_type, http_error
+from core.stream.pipeline import Pipeline
+from core.stream.spec import DIALECTS, usage_requested
+
+__all__ = ["DiagnoseError", "Replay", "detect_dialect", "diagnose_bytes"]
+
+_UNDERSTOOD = (
+    TextDelta,
+    ThinkingDelta,
+    RefusalDelta,
+    ToolCallDelta,
+    Usage,
+    StopSignal,
+    ProviderError,
+)
+
+
+class DiagnoseError(Exception):
+    """Unusable input: the message says what it looks like (one line, for exit code 2)."""
+
+
+@dataclass(slots=True)
+class Replay:
+    verdict: Verdict
+    kind: str  # body | log | saved_run
+    dialect: str
+    notes: list[str] = field(default_factory=list)
+    chunks: list[tuple[int, bytes]] = field(default_factory=list)
+    wire: list[WireEvent] = field(default_factory=list)
+    events: list[StreamEvent] = field(default_factory=list)
+    request: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+
+
+def diagnose_bytes(data: bytes, dialect: str = "auto") -> Replay:
+    if dialect != "auto" and dialect not in DIALECTS:
+        raise DiagnoseError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    if not data.strip():
+        raise DiagnoseError("the input is empty")
+    if b"\x00" in data[:4096]:
+        raise DiagnoseError("this looks like binary data, not a text stream")
+    text = data.decode("utf-8", errors="replace")
+    if text.count("\ufffd") > max(8, len(text) // 20):
+        raise DiagnoseError("this looks like binary data, not a text stream")
+    if is_saved_run(text):
+        return _replay_saved(text, dialect)
+    array = _json_array_events(text)
+    if array is not None:  # Gemini without alt=sse: one JSON array, one element per chunk
+        replay = _judge_events(
+            [("message", item) for item in array], dialect, "body", auto_guess="gemini"
+        )
+        replay.chunks = [(0, data)]
+        return replay
+    _reject_non_streams(text)
+    lines = split_lines(text)
+    unwrapped = [unwrap(line) for line in lines]
+    wrapped = sum(
+        1
+        for raw, un in zip(lines, unwrapped, strict=True)
+        if un is not None and un != raw.strip() and FIELD.match(un)
+    )
+    data_lines = sum(1 for un in unwrapped if un and un.startswith("data"))
+    blank = sum(1 for line in lines if not line.strip())
+    if wrapped or (data_lines > 1 and blank == 0):
+        events = log_events(unwrapped)
+        return _judge_events(events, dialect, "log")
+    if data_lines or any(un and (FIELD.match(un) or un.startswith(":")) for un in unwrapped):
+        return _judge_body(data, dialect)
+    json_lines = [ln for ln in lines if ln.strip()]
+    if json_lines and all(_is_json_object(ln) for ln in json_lines):
+        events = [("line", ln.strip()) for ln in json_lines]
+        guess = detect_dialect(events, ndjson=True)
+        if dialect == "auto" and guess == "ollama":
+            return _judge_body(data, "ollama", explicit=False)
+        return _judge_events(events, dialect, "log")
+    tabbed = tabbed_events(json_lines)
+    if tabbed:  # a browser's EventStream table copied: type ⇥ data ⇥ time
+        return _judge_events(tabbed, dialect, "log")
+    raise DiagnoseError(
+        "no stream events found: this looks like plain text, not an SSE or NDJSON stream"
+    )
+
+
+def _json_array_events(text: str) -> list[str] | None:
+    """The elements of a Gemini JSON-array body (`[{"candidates": ...}, ...]`, one line or
+    pretty-printed), each as its own text; a cut array keeps its broken tail as a last
+    (malformed) element. None when the text is not such an array."""
+    s = text.lstrip("\ufeff \t\r\n")
+    if not s.startswith("["):
+        return None
+    decoder = json.JSONDecoder()
+    items: list[str] = []
+    pos, end = 1, len(s)
+    while pos < end:
+        ch = s[pos]
+        if ch in " \t\r\n,":
+            pos += 1
+            continue
+        if ch == "]":
+            break
+        try:
+            obj, stop = decoder.raw_decode(s, pos)
+        except ValueError:
+            if not items:
+                return None
+            items.append(s[pos:].strip())
+            break
+        if not items and not (isinstance(obj, dict) and any(k in obj for k in GEMINI_KEYS)):
+            return None
+        items.append(s[pos:stop])
+        pos = stop
+    return items or None
+
+
+def _reject_non_streams(text: str) -> None:
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype", "<html", "<?xml")) or "<html" in head:
+        title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        what = f" ({title.group(1).strip()[:60]})" if title else ""
+        raise DiagnoseError(f"this is an HTML page{what}, not a stream")
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return
+    if (
+        isinstance(obj, list)
+        and obj
+        and all(isinstance(o, dict) and "candidates" in o for o in obj)
+    ):
+        return  # Gemini's non-SSE streaming form: a JSON array of chunks
+    if isinstance(obj, dict) and ("done" in obj or "choices" in obj or "candidates" in obj):
+        return  # one NDJSON line: a stream cut after its first event
+    message = error_message(text.encode())
+    if isinstance(obj, dict) and "error" in obj:
+        raise DiagnoseError(f"this is a plain JSON error body, not a stream: {message}")
+    raise DiagnoseError("this is a single JSON document, not a stream")
+
+
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _judge_body(data: bytes, dialect: str, *, explicit: bool | None = None) -> Replay:
+    if explicit is None:
+        explicit = dialect != "auto"
+    if dialect == "auto":
+        dialect = detect_body(data)
+    pipe = Pipeline(dialect, timed=False)
+    step = pipe.feed(data)
+    tail = pipe.close()
+    replay = Replay(
+        pipe.verdict(),
+        "body",
+        dialect,
+        chunks=[(0, data)],
+        wire=step.wire + tail.wire,
+        events=step.events + tail.events,
+    )
+    if explicit:
+        _check_parsed(replay, pipe, lambda: suggest_for_body(data))
+    return replay
+
+
+def _judge_events(
+    events: list[tuple[str, str]], dialect: str, kind: str, auto_guess: str | None = None
+) -> Replay:
+    explicit = dialect != "auto"
+    chosen = dialect if explicit else (auto_guess or detect_dialect(events))
+    pipe = Pipeline(chosen, timed=False)
+    replay = Replay(pipe.verdict(), kind, chosen)
+    for name, data in events:
+        step = pipe.feed_event(name, data)
+        replay.wire += step.wire
+        replay.events += step.events
+    replay.verdict = pipe.verdict()
+    if explicit:
+        ndjson = all(name == "line" for name, _ in events)
+        _check_parsed(replay, pipe, lambda: detect_events(events, ndjson=ndjson))
+    return replay
+
+
+def _check_parsed(replay: Replay, pipe: Pipeline, suggest: Callable[[], str | None]) -> None:
+    """An explicit `--dialect` that understood nothing of the input, when auto-detection
+    names another dialect → exit 2 with that suggestion (DESIGN §6)."""
+    facts = pipe.facts
+    understood = (
+        any(isinstance(e, _UNDERSTOOD) for e in replay.events)
+        or facts.finish
+        or facts.terminator_seen
+        or facts.error
+        or facts.usage_seen
+    )
+    if understood:
+        return
+    suggestion = suggest()
+    if suggestion is not None and suggestion != replay.dialect:
+        raise DiagnoseError(
+            f"this does not parse as {replay.dialect}; auto-detection "
+            f"suggests --dialect {suggestion}"
+        )
+
+
+def _replay_saved(text: str, dialect: str) -> Replay:
+    attempts = read_saved_run(text)
+    if not attempts:
+        raise DiagnoseError("this saved run holds no attempt header")
+    attempt: SavedAttempt = attempts[-1]
+    chosen = attempt.dialect if dialect == "auto" else dialect
+    notes = [] if attempt.end else ["the recording was cut: no end line (the recorder died)"]
+    if len(attempts) > 1:
+        labels = ", ".join(
+            str(((a.end or {}).get("verdict") or {}).get("outcome", "cut")) for a in attempts
+        )
+        notes.append(f"{len(attempts)} runs in this file ({labels}); judging the last one")
+    status = attempt.status
+    headers = attempt.response_headers
+    transport = (attempt.end or {}).get("transport") or "eof"
+    total_ns = (attempt.end or {}).get("total_ns")
+    if total_ns is None and attempt.chunks:
+        total_ns = attempt.chunks[-1][0]
+    replay = Replay(
+        Verdict(chosen, "not_sent", None),
+        "saved_run",
+        chosen,
+        notes,
+        chunks=list(attempt.chunks),
+        request=attempt.header.get("request"),
+        response=attempt.header.get("response"),
+    )
+    if status is None:
+        saved = (attempt.end or {}).get("verdict")
+        replay.verdict = (
+            Verdict.from_json(saved)
+            if saved
+            else Verdict(
+                chosen,
+                "interrupted",
+                "connect_failed",
+                actions=("retry",),
+                explanation="No response was recorded.",
+            )
+        )
+        return replay
+    info = http_info(status, headers)
+    body = b"".join(c for _, c in attempt.chunks)
+    pipe = Pipeline(chosen)
+    if not 200 <= status < 300 or not is_stream_content_type(info.content_type, chosen):
+        for t_ns, _ in attempt.chunks:
+            pipe.metrics.on_chunk(t_ns)
+        judge = http_error if not 200 <= status < 300 else bad_content_type
+        verdict = judge(chosen, info, error_message(body))
+        replay.verdict = verdict.with_metrics(pipe.build_metrics(total_ns))
+        return replay
+    for index, (t_ns, chunk) in enumerate(attempt.chunks):
+        step = pipe.feed(chunk, t_ns, index)
+        replay.wire += step.wire
+        replay.events += step.events
+    end_t = attempt.chunks[-1][0] if attempt.chunks else 0
+    step = pipe.close(end_t)
+    replay.wire += step.wire
+    replay.events += step.events
+    request_body = (attempt.header.get("request") or {}).get("body") or {}
+    replay.verdict = pipe.verdict(
+        transport=transport,
+        http=info,
+        live=True,
+        usage_requested=usage_requested(chosen, request_body),
+        total_ns=total_ns,
+    )
+    return replay

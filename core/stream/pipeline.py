@@ -1,0 +1,117 @@
+"""Bytes → framing decoder → dialect parser → normalized events, with metrics; pure.
+
+The runner feeds it live network reads, `diagnose` feeds it a file's bytes: one path, so a
+saved run judged later gets the very verdict it got live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.stream.dialects import new_parser
+from core.stream.events import StreamEvent, WireEvent
+from core.stream.metrics import Metrics, MetricsBuilder
+from core.stream.ndjson import NDJSONDecoder
+from core.stream.outcome import DecodeFlags, HttpInfo, Verdict, classify
+from core.stream.sse import SSEDecoder
+
+__all__ = ["Pipeline", "Step"]
+
+
+@dataclass(slots=True)
+class Step:
+    wire: list[WireEvent] = field(default_factory=list)
+    events: list[StreamEvent] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(self, dialect: str, *, soft_stall_s: float = 2.0, timed: bool = True) -> None:
+        self.dialect = dialect
+        self.parser = new_parser(dialect)
+        self.decoder: SSEDecoder | NDJSONDecoder = (
+            NDJSONDecoder() if self.parser.framing == "ndjson" else SSEDecoder()
+        )
+        self.metrics = MetricsBuilder(soft_stall_ns=int(soft_stall_s * 1e9), timed=timed)
+        self._wire_index = 0
+        self.closed = False
+
+    @property
+    def facts(self):
+        return self.parser.facts
+
+    def feed(self, data: bytes, t_ns: int = 0, chunk_index: int = -1) -> Step:
+        if chunk_index >= 0:
+            self.metrics.on_chunk(t_ns)
+        step = Step()
+        self._dispatch(self.decoder.feed(data), t_ns, chunk_index, step)
+        return step
+
+    def close(self, t_ns: int = 0, chunk_index: int = -1) -> Step:
+        """At the end of the body (however it ended): flush what the decoder held."""
+        step = Step()
+        if not self.closed:
+            self.closed = True
+            self._dispatch(self.decoder.close(), t_ns, chunk_index, step)
+        return step
+
+    def feed_event(self, name: str, data: str, t_ns: int = 0, chunk_index: int = -1) -> Step:
+        """One already-framed event (a pasted log line)."""
+        step = Step()
+        self._one(name, data, t_ns, chunk_index, step)
+        return step
+
+    def _dispatch(self, items: list, t_ns: int, chunk_index: int, step: Step) -> None:
+        for item in items:
+            if isinstance(item, str):
+                self._one("line", item, t_ns, chunk_index, step)
+            else:
+                self._one(item.event, item.data, t_ns, chunk_index, step)
+
+    def _one(self, name: str, data: str, t_ns: int, chunk_index: int, step: Step) -> None:
+        facts = self.parser.facts
+        malformed_before, unknown_before = facts.malformed, facts.unknown
+        events = self.parser.feed(name, data, t_ns)
+        kind = "ok"
+        if facts.malformed > malformed_before:
+            kind = "malformed"
+        elif facts.unknown > unknown_before:
+            kind = "unknown"
+        step.wire.append(WireEvent(self._wire_index, chunk_index, name, data, kind, t_ns))
+        self._wire_index += 1
+        self.metrics.on_wire_event()
+        for event in events:
+            self.metrics.on_event(event)
+        step.events.extend(events)
+
+    def flags(self) -> DecodeFlags:
+        dec = self.decoder
+        unterminated = dec.unterminated_final_event
+        if isinstance(dec, NDJSONDecoder):
+            unterminated = unterminated and self.parser.facts.last_event_malformed
+        return DecodeFlags(dec.bom_stripped, dec.utf8_replaced > 0, unterminated)
+
+    def build_metrics(self, total_ns: int | None) -> Metrics:
+        return self.metrics.build(total_ns, self.parser.facts.output_tokens)
+
+    def verdict(
+        self,
+        *,
+        transport: str = "eof",
+        http: HttpInfo | None = None,
+        live: bool = False,
+        usage_requested: bool = False,
+        total_ns: int | None = None,
+        transport_message: str = "",
+    ) -> Verdict:
+        metrics = self.build_metrics(total_ns)
+        verdict = classify(
+            self.parser.facts,
+            transport=transport,
+            flags=self.flags(),
+            http=http,
+            live=live,
+            usage_requested=usage_requested,
+            stall_observed=bool(metrics.stalls),
+            transport_message=transport_message,
+        )
+        return verdict.with_metrics(metrics)

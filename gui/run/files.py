@@ -1,0 +1,92 @@
+"""File → Open / Save / Export, Edit → Paste log, and drag and drop, for the main window:
+opening goes through `core.diagnose_bytes`, and an unusable file is a message in the verdict
+panel, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QMainWindow
+
+from core import DiagnoseError, diagnose_bytes
+from gui.run.controller import RunController
+from gui.run.latency_plot import LatencyPlot
+from gui.run.verdict_panel import VerdictPanel
+
+__all__ = ["FilesMixin"]
+
+
+class FilesMixin(QMainWindow):
+    controller: RunController
+    verdict_panel: VerdictPanel
+    latency_plot: LatencyPlot
+
+    @Slot()
+    def paste_log(self) -> None:
+        text = QGuiApplication.clipboard().text()
+        self.open_bytes(text.encode("utf-8"), "pasted log")
+
+    def open_path(self, path: Path) -> bool:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            self.verdict_panel.show_error(f"Cannot read {path}: {exc.strerror or exc}")
+            return False
+        return self.open_bytes(data, Path(path).name)
+
+    def open_bytes(self, data: bytes, source: str) -> bool:
+        try:
+            replay = diagnose_bytes(data)
+        except DiagnoseError as exc:
+            self.verdict_panel.show_error(f"{source}: {exc}")
+            return False
+        self.controller.load_replay(replay, f"{source} ({replay.kind}, {replay.dialect})")
+        return True
+
+    def save_run(self, path: Path) -> bool:
+        source = self.controller.recording_path
+        if source is None or not source.exists():
+            self.verdict_panel.show_error("Nothing to save: run something first.")
+            return False
+        try:
+            shutil.copyfile(source, path)
+        except OSError as exc:
+            self.verdict_panel.show_error(f"Cannot save to {path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Saved run to {path}", 5000)
+        return True
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a saved run, a raw stream body or a log", "", "All files (*)"
+        )
+        if path:
+            self.open_path(Path(path))
+
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save run", "run.jsonl", "Saved runs (*.jsonl)")
+        if path:
+            self.save_run(Path(path))
+
+    def _export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export graph", "latency.png", "PNG (*.png)")
+        if path:
+            self.latency_plot.export_png(Path(path))
+
+    # --- drag and drop -----------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasText():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        if local:
+            self.open_path(Path(local[0]))
+        elif mime.hasText():
+            self.open_bytes(mime.text().encode("utf-8"), "dropped text")
+        event.acceptProposedAction()

@@ -1,0 +1,297 @@
+"""The live latency graph: gap before each token (ms) above, cumulative tokens below, on one
+time axis (seconds since the request went out). Markers for TTFB, TTFT and the first answer
+token, shaded stalls, a marker per retry or continuation, and a live tokens/s readout.
+
+Events land in preallocated numpy columns as they arrive; the curves are redrawn by a ~30 Hz
+timer only when something changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from core import (
+    AttemptStarted,
+    ChunkReceived,
+    Progress,
+    RefusalDelta,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+)
+from gui.run.messages import SessionOutcome, SessionStart
+from gui.run.plot_items import build_plots, marker_lines, stall_region, step_line
+from gui.theme import LIGHT, Theme, qcolor
+from gui.widgets.columns import Columns
+
+__all__ = ["REDRAW_MS", "LatencyPlot"]
+
+REDRAW_MS = 33
+_HEADROOM = 1.3  # a range grows to this multiple of the data when the data outgrows it
+_FILL_LIMIT = 6000  # vertices; filling a longer step line costs more than it shows
+_CONTENT = (TextDelta, ThinkingDelta, RefusalDelta, ToolCallDelta)
+
+
+class LatencyPlot(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False)
+        self._theme = LIGHT
+        self._zoom = 1.0
+        self.readout = QLabel("No run yet")
+        self.readout.setObjectName("readout")
+        self.export_button = QPushButton("Export PNG…")
+        self.graphics, self.gap_plot, self.count_plot = build_plots()
+        for plot in (self.gap_plot, self.count_plot):
+            plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoomed)
+        self.gap_curve = self.gap_plot.plot([], [])
+        self.count_curve = self.count_plot.plot([], [])
+        self._gaps = Columns(x="f8", gap="f8")
+        self._counts = Columns(x="f8", count="f8")
+        self._items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []  # removed on reset
+        self._live_stall: pg.LinearRegionItem | None = None
+        self._offset = 0
+        self._fresh_attempt = True  # markers TTFB/TTFT only for the first attempt shown
+        self._seen: set[str] = set()
+        self._ttft: int | None = None
+        self._x0: float | None = None  # left edge of the first gap interval (seconds)
+        self._max_gap = 0.0
+        self._now = 0.0  # the latest Progress time on the axis (s): a stall grows the x range
+        self._follow = True  # ranges follow the data until the user zooms or pans
+        self._last_content: int | None = None
+        self._count = 0
+        self._tps: float | None = None
+        self._state = ""
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._redraw)
+        self._timer.start()
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 2, 4, 0)
+        top.addWidget(self.readout, 1)
+        top.addWidget(self.export_button)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addLayout(top)
+        col.addWidget(self.graphics, 1)
+        self.set_theme(LIGHT)
+
+    # --- what tests and the window read ---------------------------------------------------
+
+    def point_count(self) -> int:
+        """Tokens plotted so far (the cumulative series)."""
+        return len(self._counts)
+
+    def drawn_count(self) -> int:
+        """Points the curve holds after the last redraw."""
+        x, _ = self.count_curve.getOriginalDataset()
+        return 0 if x is None else len(x)
+
+    def export_png(self, path: Path) -> bool:
+        return self.grab().save(str(path), "PNG")
+
+    # --- slots -------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_session_started(self, start: SessionStart) -> None:
+        if not start.fresh:
+            return
+        self._gaps.clear()
+        self._counts.clear()
+        for plot, item in self._items:
+            plot.removeItem(item)
+        self._items.clear()
+        self._drop_live_stall()
+        self._fresh_attempt, self._seen, self._count, self._ttft = True, set(), 0, None
+        self._x0, self._max_gap, self._follow, self._now = None, 0.0, True, 0.0
+        self._tps, self._state, self._last_content = None, "", None
+        self.readout.setText("Replay" if start.kind == "replay" else "Connecting…")
+        self._dirty = True
+
+    @Slot(object, object)
+    def on_attempt_started(self, attempt: AttemptStarted, axis_offset_ns: int) -> None:
+        self._offset = axis_offset_ns
+        self._last_content = None
+        self._drop_live_stall()
+        if attempt.kind == "first":
+            return
+        self._fresh_attempt = False
+        if attempt.kind in ("retry", "more_tokens"):
+            self._count = 0
+        label = {"retry": f"retry {attempt.attempt}", "continue": "continue"}.get(
+            attempt.kind, "more tokens"
+        )
+        color = self._theme.outcomes["truncated" if attempt.kind == "continue" else "interrupted"]
+        self._marker(axis_offset_ns / 1e9, label, color, dash=False)
+
+    @Slot(object)
+    def on_chunks_received(self, chunks: list[ChunkReceived]) -> None:
+        if chunks and "ttfb" not in self._seen and self._fresh_attempt:
+            self._seen.add("ttfb")
+            self._marker((chunks[0].t_ns + self._offset) / 1e9, "TTFB", self._theme.muted)
+
+    @Slot(object)
+    def on_events_received(self, events: list) -> None:
+        xs: list[float] = []
+        gx: list[float] = []
+        gy: list[float] = []
+        for ev in events:
+            if not isinstance(ev, _CONTENT):
+                continue
+            t = ev.t_ns + self._offset
+            if self._fresh_attempt:
+                if self._ttft is None:
+                    self._ttft = t
+                    self._marker(t / 1e9, "TTFT", self._theme.accent, height=0.82)
+                if isinstance(ev, TextDelta) and "answer" not in self._seen:
+                    self._seen.add("answer")
+                    if t != self._ttft:  # after reasoning: its own marker
+                        self._marker(
+                            t / 1e9, "first answer", self._theme.cumulative_pen, height=0.69
+                        )
+            if self._last_content is not None:
+                gx.append(t / 1e9)
+                gy.append((t - self._last_content) / 1e6)
+            elif self._x0 is None:
+                self._x0 = t / 1e9
+            else:  # a later attempt's first token: the interval since the last one is flat
+                gx.append(t / 1e9)
+                gy.append(0.0)
+            self._last_content = t
+            xs.append(t / 1e9)
+        if xs:
+            n = len(xs)
+            self._counts.extend(x=xs, count=np.arange(self._count + 1, self._count + n + 1))
+            self._count += n
+            self._gaps.extend(x=gx, gap=gy)
+            self._max_gap = max(self._max_gap, max(gy, default=0.0))
+            self._drop_live_stall()
+            self._dirty = True
+
+    @Slot(object)
+    def on_progress_changed(self, p: Progress) -> None:
+        self._tps, self._state = p.tokens_per_s or self._tps, p.state
+        self._now = (p.t_ns + self._offset) / 1e9
+        if p.state == "stalled" and self._last_content is not None:
+            end = self._now
+            if self._live_stall is None:
+                self._live_stall = self._region(self._last_content / 1e9, end)
+            else:
+                self._live_stall.setRegion((self._last_content / 1e9, end))
+        self._dirty = True
+
+    @Slot(object)
+    def on_verdict_ready(self, outcome: SessionOutcome) -> None:
+        self._drop_live_stall()
+        v = outcome.verdict
+        m = v.metrics
+        for stall in m.stalls:
+            start = self._offset / 1e9 + stall.at_ms / 1e3
+            self._region(start, start + stall.gap_ms / 1e3)
+        if v.detail == "stall" and self._last_content is not None and m.total_ms:
+            self._region(self._last_content / 1e9, self._offset / 1e9 + m.total_ms / 1e3)
+        self._state = ""
+        self._tps = m.output_tokens_per_s
+        source = "usage" if m.tokens_source == "usage" else "chunks"
+        self._readout(final=f"(N from {source})")
+        self._redraw()
+        self._fit_ranges(headroom=1.02)
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.graphics.setBackground(theme.plot_bg)
+        for plot in (self.gap_plot, self.count_plot):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(pg.mkPen(theme.border))
+                axis.setTextPen(pg.mkPen(theme.muted))
+        self.gap_curve.setPen(pg.mkPen(theme.gap_pen, width=1))
+        self.gap_curve.setBrush(pg.mkBrush(qcolor(theme.gap_fill)))
+        self.count_curve.setPen(pg.mkPen(theme.cumulative_pen, width=1))
+        self._dirty = True
+
+    def set_zoom(self, factor: float) -> None:
+        self._zoom = factor
+        font = QFont()
+        font.setPointSizeF(9 * factor)
+        for plot in (self.gap_plot, self.count_plot):
+            for name in ("left", "bottom"):
+                plot.getAxis(name).setStyle(tickFont=font)
+                plot.getAxis(name).label.setFont(font)
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def _marker(
+        self, x: float, label: str, color: str, dash: bool = True, height: float = 0.95
+    ) -> None:
+        line, twin = marker_lines(x, label, color, self._theme.plot_bg, dash, height)
+        self.gap_plot.addItem(line, ignoreBounds=True)
+        self.count_plot.addItem(twin, ignoreBounds=True)
+        self._items += [(self.gap_plot, line), (self.count_plot, twin)]
+
+    def _region(self, start: float, end: float) -> pg.LinearRegionItem:
+        region = stall_region(start, end, self._theme.stall_fill)
+        self.gap_plot.addItem(region)
+        self._items.append((self.gap_plot, region))
+        return region
+
+    def _drop_live_stall(self) -> None:
+        if self._live_stall is not None:
+            self.gap_plot.removeItem(self._live_stall)
+            self._items.remove((self.gap_plot, self._live_stall))
+            self._live_stall = None
+
+    def _readout(self, final: str = "") -> None:
+        parts = []
+        if self._state:
+            parts.append(f"● {self._state}")
+        if self._tps:
+            parts.append(f"{self._tps:,.0f} tok/s {final}".rstrip())
+        parts.append(f"{self._count:,} tokens")
+        self.readout.setText("  ·  ".join(parts))
+
+    @Slot(object, object)
+    def _on_user_zoomed(self, *_: object) -> None:
+        self._follow = False
+
+    def _fit_ranges(self, headroom: float = _HEADROOM) -> None:
+        """Grow the ranges in steps, not every frame: a range change redraws every axis."""
+        if not self._follow or not len(self._counts):
+            return
+        x_end = float(self._counts["x"][-1])
+        if self._live_stall is not None:
+            x_end = max(x_end, self._now)
+        top = (float(self._count), self._max_gap)
+        (_, x1), _ = self.gap_plot.viewRange()
+        if x_end > x1 or headroom < _HEADROOM:
+            self.gap_plot.setXRange(0, max(x_end * headroom, 0.01), padding=0)
+        for plot, value in ((self.count_plot, top[0]), (self.gap_plot, top[1])):
+            _, (_, y1) = plot.viewRange()
+            if value > y1 or headroom < _HEADROOM:
+                plot.setYRange(0, max(value * headroom, 1.0), padding=0)
+
+    @Slot()
+    def _redraw(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        if len(self._gaps) and self._x0 is not None:
+            x, y = step_line(self._x0, self._gaps["x"], self._gaps["gap"])
+            fill = 0 if len(x) <= _FILL_LIMIT else None
+            if self.gap_curve.opts["fillLevel"] != fill:
+                self.gap_curve.setFillLevel(fill)
+            self.gap_curve.setData(x, y)
+        else:
+            self.gap_curve.setData([], [])
+        self.count_curve.setData(self._counts["x"], self._counts["count"])
+        self._fit_ranges()
+        if self._state:
+            self._readout()

@@ -1,0 +1,263 @@
+"""The token stream: text as it arrived, reasoning, refusal and tool-call arguments shown
+distinctly, a heat toggle colouring each token by the gap before it, hover for a token's
+timing, click to find its chunk in the inspector (the pointer half: `stream_pointer`), and a
+seam marker ⟫ where a continuation joins, whose tooltip names the method and the request.
+
+Text is appended once per batch (the controller's frame), in runs of equal format, never a
+widget or an object per token. Per-token facts sit in numpy columns; a hover or click is
+resolved by text position with a binary search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QWidget
+
+from core import AttemptStarted, RefusalDelta, TextDelta, ThinkingDelta, ToolCallDelta
+from gui.run.messages import SessionStart
+from gui.run.stream_pointer import TokenPointerMixin
+from gui.run.token_style import (
+    DIMMED,
+    MARKER,
+    REFUSAL,
+    TEXT,
+    THINKING,
+    TOOL,
+    char_format,
+    heat_level,
+    utf16_len,
+)
+from gui.theme import LIGHT, Theme
+from gui.widgets.columns import Columns
+
+__all__ = ["StreamView", "seam_tip"]
+
+
+def seam_tip(attempt: AttemptStarted) -> str:
+    """What a seam marker's hover says: how the continuation was asked for, and with what."""
+    spec = attempt.spec
+    lines = [f"Continued here: segment {attempt.segment + 1}, method {attempt.method or '?'}"]
+    lines.append(f"Request: {spec.dialect} · {spec.model} · {len(spec.messages)} messages")
+    if spec.previous_response_id:
+        lines.append(f"previous_response_id {spec.previous_response_id}")
+    for msg in spec.messages[-2:]:
+        content = msg.get("content")
+        text = content if isinstance(content, str) else str(content)
+        short = text if len(text) <= 90 else "…" + text[-89:]
+        lines.append(f"  {msg.get('role', '?')}: {short!r}")
+    return "\n".join(lines)
+
+
+class StreamView(TokenPointerMixin):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setUndoRedoEnabled(False)
+        self.setMouseTracking(True)
+        self.setPlaceholderText("Press Send (Ctrl+Enter): the reply streams here, token by token.")
+        self._base_font = QFont("DejaVu Sans", 11)
+        self.setFont(self._base_font)
+        self._theme = LIGHT
+        self._heat = False
+        self._tokens = Columns(
+            start="i8", length="i4", t="i8", gap="f8", chunk="i4", kind="i1", dim="?"
+        )
+        self._chunks = Columns(t="i8", index="i4", attempt="i4")
+        self._markers: list[tuple[int, int, int, str]] = []  # start, length, kind, tooltip
+        self._answer: list[str] = []
+        self._offset = 0
+        self._attempt = 0
+        self._last_t: int | None = None
+        self._last_kind = TEXT
+        self._tool_index: int | None = None
+        self._pos = 0
+
+    # --- what tests and the window read ---------------------------------------------------
+
+    def answer_text(self) -> str:
+        """The answer text as shown (reasoning, refusal and tool arguments excluded)."""
+        return "".join(self._answer)
+
+    def token_count(self) -> int:
+        return len(self._tokens)
+
+    def marker_tips(self) -> list[str]:
+        """The hover texts of the markers that have one (seams between segments)."""
+        return [tip for *_, tip in self._markers if tip]
+
+    # --- slots -------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_session_started(self, start: SessionStart) -> None:
+        if start.fresh:
+            self.clear()
+            self._tokens.clear()
+            self._chunks.clear()
+            self._markers.clear()
+            self._answer.clear()
+            self._pos, self._last_t, self._last_kind, self._tool_index = 0, None, TEXT, None
+
+    @Slot(object, object)
+    def on_attempt_started(self, attempt: AttemptStarted, axis_offset_ns: int) -> None:
+        self._offset, self._attempt = axis_offset_ns, attempt.attempt
+        self._last_t = None
+        if attempt.kind in ("retry", "more_tokens") and self._pos:
+            self._dim_all()
+            self._answer.clear()
+            label = attempt.describe() if attempt.kind == "retry" else "retry with more tokens"
+            self._append([(f"\n\n── {label} ──\n\n", MARKER, 0)], [])
+        elif attempt.kind == "continue" and self._pos:
+            self._append([("⟫", MARKER, 0)], [], seam_tip(attempt))
+
+    @Slot(object)
+    def on_chunks_received(self, chunks: list) -> None:
+        n = len(chunks)
+        self._chunks.extend(
+            t=[c.t_ns + self._offset for c in chunks],
+            index=[c.index for c in chunks],
+            attempt=np.full(n, self._attempt),
+        )
+
+    @Slot(object)
+    def on_events_received(self, events: list) -> None:
+        pieces: list[tuple[str, int, float]] = []  # text, kind, gap before it (ms)
+        times: list[int] = []
+        for ev in events:
+            if isinstance(ev, TextDelta):
+                kind, text = TEXT, ev.text
+                self._answer.append(text)
+            elif isinstance(ev, ThinkingDelta):
+                kind, text = THINKING, ev.text
+            elif isinstance(ev, RefusalDelta):
+                kind, text = REFUSAL, ev.text
+            elif isinstance(ev, ToolCallDelta):
+                kind, text = TOOL, ev.arguments
+                if ev.index != self._tool_index:
+                    self._tool_index = ev.index
+                    lead = "\n\n" if self._pos or pieces else ""
+                    pieces.append((f"{lead}⚙ {ev.name or 'tool call'}  ", MARKER, 0.0))
+                    times.append(-1)
+            else:
+                continue
+            if kind != self._last_kind and (self._pos or pieces) and kind != TOOL:
+                pieces.append(("\n\n", MARKER, 0.0))
+                times.append(-1)
+            self._last_kind = kind
+            t = ev.t_ns + self._offset
+            gap = 0.0 if self._last_t is None else (t - self._last_t) / 1e6
+            self._last_t = t
+            if text:
+                pieces.append((text, kind, gap))
+                times.append(t)
+        if pieces:
+            self._append(pieces, times)
+
+    @Slot(bool)
+    def on_heat_toggled(self, on: bool) -> None:
+        self._heat = on
+        self._recolor()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self._recolor()
+
+    def set_zoom(self, factor: float) -> None:
+        font = QFont(self._base_font)
+        font.setPointSizeF(self._base_font.pointSizeF() * factor)
+        self.setFont(font)
+
+    # --- appending and colouring -----------------------------------------------------------
+
+    def _level(self, kind: int, gap: float) -> int:
+        return heat_level(kind, gap, self._heat)
+
+    def _format(self, kind: int, level: int = 0) -> QTextCharFormat:
+        return char_format(self._theme, kind, level, self._heat)
+
+    def _append(
+        self, pieces: list[tuple[str, int, float]], times: list[int], tip: str = ""
+    ) -> None:
+        bar = self.verticalScrollBar()
+        follow = bar.value() >= bar.maximum() - 4
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.beginEditBlock()
+        starts: list[int] = []
+        lengths: list[int] = []
+        stamps: list[int] = []
+        gaps: list[float] = []
+        kinds: list[int] = []
+        run: list[str] = []
+        run_key = (TEXT, 0)
+        pos = self._pos
+        for (text, kind, gap), t in zip(pieces, times or [-1] * len(pieces), strict=True):
+            key = (kind, self._level(kind, gap))
+            if key != run_key and run:
+                cursor.insertText("".join(run), self._format(*run_key))
+                run = []
+            run_key = key
+            run.append(text)
+            size = utf16_len(text)
+            if kind == MARKER:
+                self._markers.append((pos, size, MARKER, tip))
+            else:
+                starts.append(pos)
+                lengths.append(size)
+                stamps.append(t)
+                gaps.append(gap)
+                kinds.append(kind)
+            pos += size
+        if run:
+            cursor.insertText("".join(run), self._format(*run_key))
+        cursor.endEditBlock()
+        self._pos = cursor.position()
+        if starts:
+            self._add_tokens(starts, lengths, stamps, gaps, kinds)
+        if follow:
+            bar.setValue(bar.maximum())
+
+    def _add_tokens(
+        self, starts: list[int], lengths: list[int], stamps: list[int], gaps: list, kinds: list
+    ) -> None:
+        """Record the tokens, each with the chunk row whose arrival time it carries."""
+        t_arr = np.asarray(stamps, dtype=np.int64)
+        chunk_t = self._chunks["t"]
+        if len(chunk_t):
+            rows = np.searchsorted(chunk_t, t_arr, "left")
+            exact = (rows < len(chunk_t)) & (chunk_t[np.minimum(rows, len(chunk_t) - 1)] == t_arr)
+            rows = np.where(exact, rows, rows - 1)
+        else:
+            rows = np.full(len(t_arr), -1)
+        self._tokens.extend(
+            start=starts,
+            length=lengths,
+            t=t_arr,
+            gap=gaps,
+            chunk=rows,
+            kind=kinds,
+            dim=np.zeros(len(starts), bool),
+        )
+
+    def _dim_all(self) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.mergeCharFormat(self._format(DIMMED))
+        self._tokens["dim"][:] = True  # still tokens (hover works), shown as superseded
+
+    def _recolor(self) -> None:
+        """Re-apply every token's format (heat toggled or theme changed)."""
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        t = self._tokens
+        for i in range(len(t)):
+            kind = DIMMED if t["dim"][i] else int(t["kind"][i])
+            cursor.setPosition(int(t["start"][i]))
+            cursor.setPosition(int(t["start"][i] + t["length"][i]), QTextCursor.MoveMode.KeepAnchor)
+            cursor.setCharFormat(self._format(kind, self._level(kind, float(t["gap"][i]))))
+        for start, length, kind, _ in self._markers:
+            cursor.setPosition(start)
+            cursor.setPosition(start + length, QTextCursor.MoveMode.KeepAnchor)
+            cursor.setCharFormat(self._format(kind))
+        cursor.endEditBlock()
