@@ -9,6 +9,7 @@ from core.live.continuation import (
     more_tokens,
     stitch,
 )
+from core.live.engine import EngineClient
 from core.live.policy import RetryPolicy, decide
 from core.live.runner import RunFinished, new_client, run
 from core.live.session import AttemptStarted, SessionFinished, run_session
@@ -64,7 +65,7 @@ from core.stream.events import (
     WireEvent,
 )
 from core.stream.metrics import Metrics, Stall
-from core.stream.outcome import HttpInfo, ToolCall, Verdict
+from core.stream.outcome import HttpInfo, ToolCall, Verdict, engine_failed
 from core.stream.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "ContinuePlan",
     "CurlImport",
     "DiagnoseError",
+    "EngineClient",
     "HttpInfo",
     "HttpRequest",
     "KeyRef",
@@ -122,6 +124,7 @@ __all__ = [
     "decide",
     "delete_key",
     "diagnose_bytes",
+    "engine_failed",
     "fetch_models",
     "find_profile",
     "format_report",

@@ -82,6 +82,7 @@ def main(argv: Sequence[str]) -> int:
         with loop:
             client = new_client()
             window = build_window(client, dict(server.base_urls), data_dir(), QSettings())
+            window.controller.warm_up()
             settle_heap()
             return loop.run_until_complete(serve(window, client, list(argv)))
     finally:

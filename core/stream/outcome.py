@@ -17,6 +17,7 @@ __all__ = [
     "actions_for",
     "bad_content_type",
     "classify",
+    "engine_failed",
     "http_detail",
     "http_error",
     "not_sent",
@@ -126,6 +127,20 @@ def actions_for(
 
 def not_sent(dialect: str, detail: str, explanation: str) -> Verdict:
     return Verdict(dialect, "not_sent", detail, explanation=explanation)
+
+
+def engine_failed(dialect: str, text: str, explanation: str) -> Verdict:
+    """The window's network engine died mid-run: what arrived is kept; only Retry can help
+    (Continue needs the finished session that the engine took with it)."""
+    return Verdict(
+        dialect,
+        "interrupted",
+        "engine_failed",
+        had_output=bool(text),
+        text=text,
+        actions=("retry",),
+        explanation=explanation,
+    )
 
 
 def http_error(dialect: str, http: HttpInfo, message: str) -> Verdict:

@@ -29,6 +29,10 @@ class Breakers:
             breaker = self._by_name[name] = CircuitBreaker(**self._settings)  # type: ignore[arg-type]
         return breaker
 
+    def put(self, name: str, breaker: CircuitBreaker) -> None:
+        """Take back the breaker a run used in the engine process (it travels by value)."""
+        self._by_name[name] = breaker
+
     def state(self, name: str) -> BreakerState:
         breaker = self._by_name.get(name)
         if breaker is None:

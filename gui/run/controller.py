@@ -1,20 +1,22 @@
-"""RunController: owns the asyncio tasks of runs (and, through `ProbeTasks`, of the profiles
-dialog's probes) on qasync's loop, the circuit breaker of each provider profile, and the
+"""RunController: runs sessions in core's network engine (a child process, `EngineClient`:
+reads and stamps there never wait for the window), polls it once a frame and relays its
+batches of events as Qt signals; keeps the circuit breaker of each provider profile and the
 last finished session, which Continue resumes (`run_session(previous=...)`).
 
-Only this class (and the `ProbeTasks` it owns) creates tasks; it keeps the handle, cancels
-it on Stop, on a new run and on close, and turns an unexpected exception into `run_failed`
-(never a traceback on the console). Events reach the views through `EventRelay`'s signals.
+One run is current at a time: a new one first stops the current one (it ends as
+interrupted/cancelled, and the views see that) and starts when the engine says it is done.
+If the engine dies, the current run ends as `interrupted/engine_failed` and the next run
+starts a new engine. The profiles dialog's probes (`ProbeTasks`) stay on qasync's loop: they
+time nothing. Events reach the views through `EventRelay`'s signals.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +24,14 @@ from PySide6.QtCore import QObject, QTimer
 
 from core import (
     CannotContinue,
+    EngineClient,
     Replay,
-    RunRecorder,
     RunSpec,
     SessionFinished,
+    TextDelta,
     build_continuation,
+    engine_failed,
     more_tokens,
-    run_session,
 )
 from gui.profiles.probes import ProbeTasks
 from gui.run.breakers import Breakers
@@ -37,33 +40,53 @@ from gui.run.relay import FLUSH_MS, EventRelay
 
 __all__ = ["FLUSH_MS", "RunController"]
 
-SLICE_S = 0.008  # longest stretch of event handling before yielding to Qt
 log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Run:
+    """The engine's run the views are showing."""
+
+    run_id: int
+    spec: RunSpec
+    kind: str
+    fresh: bool
+    base_ns: int  # its session's t0 on the views' time axis
+    started: bool = False  # session_started emitted
+    finished: bool = False  # its SessionFinished arrived
+    text: list[str] = field(default_factory=list)  # the answer so far, if the engine dies
 
 
 class RunController(EventRelay):
     def __init__(self, client: Any, data_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._client = client
         self._runs_dir = data_dir / "runs"
-        self._task: asyncio.Task[None] | None = None
-        self._cancel = asyncio.Event()
+        self._engine: EngineClient | None = None
+        self._run: _Run | None = None
+        self._queued: tuple[RunSpec, str, bool, dict[str, Any]] | None = None
+        self._breaker_of: dict[int, str] = {}  # run id → the breaker's name it took along
         self._spec: RunSpec | None = None  # the request the user sent (Retry re-sends it)
         self._finished: SessionFinished | None = None  # what Continue resumes
         self._recording: Path | None = None
-        self._secret: str | None = None  # scrubbed from any error text
         self._shown_busy = False
         self.breakers = Breakers()
         self.probes = ProbeTasks(client, self)
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self.pump)
 
     # --- public face -------------------------------------------------------------------
 
     @property
     def busy(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._run is not None or self._queued is not None
+
+    @property
+    def engine(self) -> EngineClient:
+        """The engine process, started on first use (and again after it died)."""
+        if self._engine is None or not self._engine.alive:
+            self._engine = EngineClient()
+        return self._engine
 
     @property
     def recording_path(self) -> Path | None:
@@ -78,6 +101,10 @@ class RunController(EventRelay):
     def last_session(self) -> SessionFinished | None:
         """The last finished session (segments, runs, stitched text): Continue resumes it."""
         return self._finished
+
+    def warm_up(self) -> None:
+        """Start the engine now, so the first Send does not wait for it."""
+        _ = self.engine
 
     def start(self, spec: RunSpec, retries: int = 0) -> None:
         """A new run: views clear; any running one is cancelled first."""
@@ -106,37 +133,41 @@ class RunController(EventRelay):
         self._launch(previous.spec, "continue", fresh=False, previous=previous)
 
     def stop(self) -> None:
-        self._cancel.set()
+        """The current run ends at once as interrupted/cancelled."""
+        self._queued = None
+        if self._run is not None and self._engine is not None:
+            self._engine.stop(self._run.run_id)
 
     def load_replay(self, replay: Replay, source: str) -> None:
         """Show a stream that already happened (saved run, raw body, pasted log)."""
+        self.stop()
+        self._run = None
         self._spec = self._finished = None
         if self._recording is not None:  # File → Save run saves live runs only
             self._recording.unlink(missing_ok=True)
             self._recording = None
-
-        async def show() -> None:
-            self.replay(replay, source)
-
-        self._spawn(show)
+        self.replay(replay, source)
+        self._set_busy(False)
 
     async def shutdown(self) -> None:
-        """Cancel the run (its generator closes properly) and the probes; wait for them."""
-        self._cancel.set()
-        task = self._task
-        if task is not None and not task.done():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), 5.0)
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        await self.probes.shutdown()
+        """Stop the run and let its end reach the views (up to 5 s), stop the engine (no
+        process or thread is left), then the probes."""
+        self.stop()
+        deadline = time.monotonic() + 5.0
+        while self._run is not None and self._engine is not None and time.monotonic() < deadline:
+            await asyncio.sleep(FLUSH_MS / 1000)
+            self.pump()
         self._timer.stop()
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            engine.close()  # the engine cancels its runs and exits within milliseconds
+        self._run = None
+        self._set_busy(False)
+        await self.probes.shutdown()
         if self._recording is not None:
             self._recording.unlink(missing_ok=True)
 
-    # --- the task ----------------------------------------------------------------------
+    # --- the engine --------------------------------------------------------------------
 
     def _new_recording(self) -> Path:
         self._runs_dir.mkdir(parents=True, exist_ok=True)
@@ -146,93 +177,105 @@ class RunController(EventRelay):
         return self._runs_dir / f"run-{stamp}-{os.getpid()}-{id(self) % 10_000}.jsonl"
 
     def _launch(self, spec: RunSpec, kind: str, *, fresh: bool, **kw: Any) -> None:
-        self._secret = spec.api_key
-        self._spawn(lambda: self._drive(spec, kind, fresh, **kw))
-
-    def _spawn(self, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        previous = self._task
-        self._cancel.set()  # the previous run ends as interrupted/cancelled
-        self._cancel = asyncio.Event()
-        self._task = asyncio.ensure_future(self._after(previous, make))
         self._timer.start()
         self._set_busy(True)
+        if self._run is not None:  # it ends as interrupted/cancelled, then this one starts
+            self._queued = (spec, kind, fresh, kw)
+            if self._engine is not None:
+                self._engine.stop(self._run.run_id)
+            return
+        engine = self.engine
+        base = 0 if fresh else self._axis_end_ns
+        run_id = engine.start(
+            spec=spec,
+            kind=kind,
+            breaker=self.breakers.for_profile(spec.profile),
+            recording=str(self._recording) if self._recording is not None else None,
+            **kw,
+        )
+        self._run = _Run(run_id, spec, kind, fresh, base)
+        self._breaker_of[run_id] = spec.profile
 
-    async def _after(
-        self, previous: asyncio.Task[None] | None, make: Callable[[], Coroutine[Any, Any, None]]
-    ) -> None:
-        me = asyncio.current_task()
-        try:
-            if previous is not None and not previous.done():
-                await asyncio.wait({previous})
-            await make()
-        except Exception as exc:
-            log.debug("run failed", exc_info=True)
+    def pump(self) -> None:
+        """Take what the engine sent since the last frame and relay it, batched."""
+        engine = self._engine
+        if engine is None:
+            return
+        for message in engine.poll():
+            self._on_message(message)
+        self.flush()
+        if self._run is None and self._queued is None:
+            self._timer.stop()
+
+    def _on_message(self, message: tuple[Any, ...]) -> None:
+        run = self._run
+        kind, run_id = message[0], message[1]
+        if kind == "engine_died":
+            self._engine = None
+            if run is not None:
+                self._engine_died(run, message[1])
+            return
+        if kind == "breaker" and message[2] is not None and run_id in self._breaker_of:
+            self.breakers.put(self._breaker_of[run_id], message[2])
+        elif kind == "done":
+            self._breaker_of.pop(run_id, None)
+        if run is None or run_id != run.run_id:
+            return
+        if kind == "events":
+            if not run.started:
+                run.started = True
+                self.session_started.emit(SessionStart(run.kind, run.fresh, run.spec))
+            for event in message[2]:
+                self._handle(run, event)
+        elif kind == "cannot_continue":
+            self.run_failed.emit(f"Cannot continue: {message[2]}")
+        elif kind == "failed":
             self.flush()
-            message = f"Unexpected error: {type(exc).__name__}: {exc}"
-            if self._secret:
-                message = message.replace(self._secret, "***")
-            self.run_failed.emit(message)
-        finally:
-            if self._task is me:
-                self.flush()
-                self._timer.stop()
-                self._set_busy(False)
+            self.run_failed.emit(f"Unexpected error: {message[2]}")
+        elif kind == "done":
+            self._ended()
+
+    def _ended(self) -> None:
+        self.flush()
+        self._run = None
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            spec, kind, fresh, kw = queued
+            self._launch(spec, kind, fresh=fresh, **kw)
+        else:
+            self._set_busy(False)
+
+    def _engine_died(self, run: _Run, code: Any) -> None:
+        log.warning("the network engine exited (code %s) during a run", code)
+        self.flush()
+        if not run.finished:
+            if not run.started:
+                self.session_started.emit(SessionStart(run.kind, run.fresh, run.spec))
+            verdict = engine_failed(
+                run.spec.dialect,
+                "".join(run.text),
+                f"The network engine (a child process) stopped unexpectedly (exit code {code}) "
+                "before the stream ended. What arrived is shown; Retry starts a new engine.",
+            )
+            self.verdict_ready.emit(SessionOutcome(verdict))
+        self._ended()
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self._shown_busy:
             self._shown_busy = busy
             self.busy_changed.emit(busy)
 
-    async def _drive(
-        self,
-        spec: RunSpec,
-        kind: str,
-        fresh: bool,
-        *,
-        retries: int = 0,
-        previous: SessionFinished | None = None,
-    ) -> None:
-        base = 0 if fresh else self._axis_end_ns
-        recorder = RunRecorder(self._recording) if self._recording is not None else None
-        agen: AsyncIterator[Any] = run_session(
-            spec,
-            retries=retries,
-            cancel=self._cancel,
-            recorder=recorder,
-            client=self._client,
-            kind=kind,
-            breaker=self.breakers.for_profile(spec.profile),
-            previous=previous,
-        )
-        try:
-            try:  # with `previous`, core says at once when the session cannot be continued
-                first = await anext(agen)
-            except CannotContinue as exc:
-                self.run_failed.emit(f"Cannot continue: {exc}")
-                return
-            self.session_started.emit(SessionStart(kind, fresh, spec))
-            self._handle(first, base)
-            budget_end = time.perf_counter() + SLICE_S
-            async for event in agen:
-                self._handle(event, base)
-                if time.perf_counter() > budget_end:
-                    # a burst of buffered data can be parsed for a long time without the
-                    # generator ever awaiting: give Qt a turn to paint and run timers
-                    await asyncio.sleep(0)
-                    budget_end = time.perf_counter() + SLICE_S
-        finally:
-            await agen.aclose()  # type: ignore[attr-defined]
-            if recorder is not None:
-                recorder.close()
-
-    def _handle(self, event: Any, base: int) -> None:
+    def _handle(self, run: _Run, event: Any) -> None:
         if not isinstance(event, SessionFinished):
-            self.relay(event, base)
+            if isinstance(event, TextDelta):
+                run.text.append(event.text)
+            self.relay(event, run.base_ns)
             return
         self.flush()
-        if asyncio.current_task() is self._task:  # not when a newer run waits for this one
+        run.finished = True
+        if self._queued is None:  # not when a newer run waits for this one
             self._finished = event
-            self._set_busy(False)  # over for the user; the task only tidies up now
+            self._set_busy(False)  # over for the user; the engine only tidies up now
         self.verdict_ready.emit(self._outcome(event))
 
     @staticmethod

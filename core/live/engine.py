@@ -1,0 +1,315 @@
+"""The network engine: live sessions run in a child process, so that reading the network and
+stamping each read never wait for the window.
+
+Why a process and not a thread: PySide6 runs Qt's C++ code (text layout, painting) while
+holding the GIL, so an engine *thread* still waits for every paint before it can stamp a
+read; measured under a second 5,000 tok/s stream, only a separate interpreter keeps the
+window's per-gap error at the CLI's (see bench/gui_timing.py and the README).
+
+Parent side: `EngineClient` (no Qt; the window's controller polls it on its frame timer).
+Child side: a `python` that runs `serve()`: one asyncio loop, one HTTP client,
+any number of sessions (`run_session`), each recorded to its saved-run file by the child.
+
+Both ends are this module, so the pipe carries length-prefixed pickle frames, each a list of
+messages (batched: at most one frame every `FLUSH_S` while events flow, never one per token):
+  parent → child: ("start", run_id, kwargs) · ("stop", run_id) · ("quit",)
+  child → parent: ("events", run_id, [event, ...]) · ("breaker", run_id, breaker) (as the
+                  session's verdict is recorded in it) · ("done", run_id)
+                  · ("cannot_continue", run_id, why) · ("failed", run_id, why)
+and the parent's reader adds ("engine_died", returncode) when the pipe ends unexpectedly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FLUSH_S", "EngineClient", "serve"]
+
+FLUSH_S = 0.008  # the child's longest wait before it hands a batch of events over
+_HEADER = struct.Struct("!I")
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def _frame(messages: list[tuple[Any, ...]]) -> bytes:
+    body = pickle.dumps(messages, protocol=_PROTOCOL)
+    return _HEADER.pack(len(body)) + body
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    parts: list[bytes] = []
+    while n:
+        try:
+            part = os.read(fd, n)
+        except OSError:
+            return None
+        if not part:
+            return None
+        parts.append(part)
+        n -= len(part)
+    return b"".join(parts)
+
+
+def _read_frame(fd: int) -> list[tuple[Any, ...]] | None:
+    head = _read_exact(fd, _HEADER.size)
+    if head is None:
+        return None
+    body = _read_exact(fd, _HEADER.unpack(head)[0])
+    return None if body is None else pickle.loads(body)
+
+
+# --- the parent's side ---------------------------------------------------------------------
+
+
+class EngineClient:
+    """Starts the engine process and talks to it. Thread-safe enough for its one use: the
+    owner calls every method from one thread; a reader thread only fills the inbox.
+
+    `poll()` returns the messages that arrived since the last call, in order. When the
+    process dies (killed, crashed), `poll()` yields ("engine_died", returncode) once and
+    `alive` turns False; a new `EngineClient` starts a fresh one."""
+
+    def __init__(
+        self, *, python: str = sys.executable, on_message: Callable[[], Any] | None = None
+    ):
+        root = str(Path(__file__).resolve().parents[2])  # the folder that holds `core`
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self._proc = subprocess.Popen(
+            [python, "-c", "from core.live.engine import serve; serve()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=root,
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._stdin = self._proc.stdin
+        self._inbox: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._on_message = on_message
+        self._closing = False
+        self._next_id = 0
+        self._reader = threading.Thread(
+            target=self._read, args=(self._proc.stdout.fileno(),), name="engine-reader", daemon=True
+        )
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None and self._reader.is_alive()
+
+    def start(self, **kwargs: Any) -> int:
+        """Start a session in the engine; `kwargs` are `run_session`'s (spec, retries, kind,
+        previous, breaker) plus `recording` (a saved-run path the child writes). Returns
+        the run's id, which tags every message about it."""
+        self._next_id += 1
+        self._send([("start", self._next_id, kwargs)])
+        return self._next_id
+
+    def stop(self, run_id: int) -> None:
+        """The run ends at once as interrupted/cancelled (its events still arrive)."""
+        self._send([("stop", run_id)])
+
+    def poll(self) -> list[tuple[Any, ...]]:
+        out: list[tuple[Any, ...]] = []
+        while self._inbox:
+            out.append(self._inbox.popleft())
+        return out
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Ask the engine to cancel its runs and exit; kill it if it does not within
+        `timeout`. Leaves no process and no thread behind."""
+        self._closing = True
+        self._send([("quit",)])
+        with contextlib.suppress(OSError):
+            self._stdin.close()
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._reader.join(timeout)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+    def kill(self) -> None:
+        """Kill the process as a crash would (tests, and a last resort)."""
+        self._proc.kill()
+        self._proc.wait()
+
+    def _send(self, messages: list[tuple[Any, ...]]) -> None:
+        try:
+            self._stdin.write(_frame(messages))
+            self._stdin.flush()
+        except (OSError, ValueError):  # the engine is gone: the reader reports it
+            pass
+
+    def _read(self, fd: int) -> None:
+        while True:
+            try:
+                messages = _read_frame(fd)
+            except Exception as exc:  # a torn or foreign frame: the engine is unusable
+                messages = None
+                self._inbox.append(("failed", 0, f"engine sent an unreadable frame: {exc}"))
+            if messages is None:
+                break
+            self._inbox.extend(messages)
+            if self._on_message is not None:
+                self._on_message()
+        if not self._closing:
+            code = self._proc.wait()
+            self._inbox.append(("engine_died", code))
+            if self._on_message is not None:
+                self._on_message()
+
+
+# --- the child's side ----------------------------------------------------------------------
+
+
+class _Outbox:
+    """Messages for the parent, written as one frame at most every FLUSH_S (at once for
+    the messages that end something)."""
+
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self._transport = transport
+        self._pending: list[tuple[Any, ...]] = []
+        self._events: dict[int, list[Any]] = {}
+        self._handle: asyncio.TimerHandle | None = None
+
+    def event(self, run_id: int, event: Any) -> None:
+        batch = self._events.get(run_id)
+        if batch is None:
+            batch = self._events[run_id] = []
+            self._pending.append(("events", run_id, batch))
+        batch.append(event)
+        if self._handle is None:
+            self._handle = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        self._pending.append(message)
+        self.flush()
+
+    def flush(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self._pending and not self._transport.is_closing():
+            self._transport.write(_frame(self._pending))
+        self._pending = []
+        self._events = {}
+
+
+class _Commands(asyncio.Protocol):
+    def __init__(self, handle: Callable[[tuple[Any, ...]], None], ended: asyncio.Event) -> None:
+        self._buffer = bytearray()
+        self._handle = handle
+        self._ended = ended
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self._buffer)
+            if len(self._buffer) < _HEADER.size + size:
+                return
+            body = bytes(self._buffer[_HEADER.size : _HEADER.size + size])
+            del self._buffer[: _HEADER.size + size]
+            for message in pickle.loads(body):
+                self._handle(message)
+
+    def eof_received(self) -> None:
+        self._ended.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended.set()
+
+
+async def _run_one(
+    run_id: int, kwargs: dict[str, Any], cancel: asyncio.Event, client: Any, out: _Outbox
+) -> None:
+    from core.live.continuation import CannotContinue
+    from core.live.session import SessionFinished, run_session
+    from core.record.savefile import RunRecorder
+
+    recording = kwargs.pop("recording", None)
+    breaker = kwargs.get("breaker")
+    recorder = RunRecorder(Path(recording)) if recording else None
+    agen = run_session(cancel=cancel, recorder=recorder, client=client, **kwargs)
+    try:
+        async for event in agen:
+            if isinstance(event, SessionFinished):  # the breaker has recorded the verdict
+                out.send(("breaker", run_id, breaker))
+                out.event(run_id, event)
+                out.flush()
+            else:
+                out.event(run_id, event)
+    except CannotContinue as exc:
+        out.send(("cannot_continue", run_id, str(exc)))
+    except Exception as exc:  # core never raises here; if it does, the window says so
+        key = getattr(kwargs.get("spec"), "api_key", None)
+        text = f"{type(exc).__name__}: {exc}"
+        out.send(("failed", run_id, text.replace(key, "***") if key else text))
+    finally:
+        await agen.aclose()
+        if recorder is not None:
+            recorder.close()
+        out.send(("done", run_id))
+
+
+async def _serve(in_fd: int, out_fd: int) -> None:
+    from core.live.transport import new_client
+
+    loop = asyncio.get_running_loop()
+    ended = asyncio.Event()
+    write_transport, _ = await loop.connect_write_pipe(
+        asyncio.Protocol, os.fdopen(out_fd, "wb", buffering=0, closefd=False)
+    )
+    out = _Outbox(write_transport)
+    runs: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
+    client = new_client()
+
+    def handle(message: tuple[Any, ...]) -> None:
+        match message:
+            case ("start", run_id, kwargs):
+                cancel = asyncio.Event()
+                task = loop.create_task(_run_one(run_id, kwargs, cancel, client, out))
+                runs[run_id] = (task, cancel)
+                task.add_done_callback(lambda _t, r=run_id: runs.pop(r, None))
+            case ("stop", run_id):
+                if run_id in runs:
+                    runs[run_id][1].set()
+            case ("quit",):
+                ended.set()
+
+    await loop.connect_read_pipe(
+        lambda: _Commands(handle, ended), os.fdopen(in_fd, "rb", buffering=0, closefd=False)
+    )
+    await ended.wait()
+    for _task, cancel in list(runs.values()):
+        cancel.set()
+    pending = [task for task, _ in runs.values()]
+    if pending:
+        await asyncio.wait(pending, timeout=5.0)
+    out.flush()
+    await client.aclose()
+    write_transport.close()
+
+
+def serve() -> None:
+    """The engine process's main: serve until the parent says quit or goes away."""
+    in_fd, out_fd = sys.stdin.fileno(), os.dup(sys.stdout.fileno())
+    sys.stdout = sys.stderr  # a stray print must never land in the frames' pipe
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(in_fd, out_fd))
