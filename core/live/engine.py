@@ -79,9 +79,7 @@ class EngineClient:
     process dies (killed, crashed), `poll()` yields ("engine_died", returncode) once and
     `alive` turns False; a new `EngineClient` starts a fresh one."""
 
-    def __init__(
-        self, *, python: str = sys.executable, on_message: Callable[[], Any] | None = None
-    ):
+    def __init__(self, *, python: str = sys.executable) -> None:
         root = str(Path(__file__).resolve().parents[2])  # the folder that holds `core`
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -95,7 +93,7 @@ class EngineClient:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._stdin = self._proc.stdin
         self._inbox: collections.deque[tuple[Any, ...]] = collections.deque()
-        self._on_message = on_message
+        self._arrived = threading.Event()
         self._closing = False
         self._next_id = 0
         self._reader = threading.Thread(
@@ -123,7 +121,12 @@ class EngineClient:
         """The run ends at once as interrupted/cancelled (its events still arrive)."""
         self._send([("stop", run_id)])
 
-    def poll(self) -> list[tuple[Any, ...]]:
+    def poll(self, timeout: float = 0.0) -> list[tuple[Any, ...]]:
+        """The messages that arrived since the last call; with `timeout`, wait up to that
+        long for the first one (a headless caller's way to block)."""
+        if timeout and not self._inbox:
+            self._arrived.wait(timeout)
+        self._arrived.clear()
         out: list[tuple[Any, ...]] = []
         while self._inbox:
             out.append(self._inbox.popleft())
@@ -161,19 +164,17 @@ class EngineClient:
         while True:
             try:
                 messages = _read_frame(fd)
-            except Exception as exc:  # a torn or foreign frame: the engine is unusable
+            except Exception:  # a torn or foreign frame: the engine is unusable
+                self._proc.kill()
                 messages = None
-                self._inbox.append(("failed", 0, f"engine sent an unreadable frame: {exc}"))
             if messages is None:
                 break
             self._inbox.extend(messages)
-            if self._on_message is not None:
-                self._on_message()
+            self._arrived.set()
         if not self._closing:
             code = self._proc.wait()
             self._inbox.append(("engine_died", code))
-            if self._on_message is not None:
-                self._on_message()
+            self._arrived.set()
 
 
 # --- the child's side ----------------------------------------------------------------------

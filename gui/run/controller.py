@@ -84,7 +84,10 @@ class RunController(EventRelay):
     @property
     def engine(self) -> EngineClient:
         """The engine process, started on first use (and again after it died)."""
-        if self._engine is None or not self._engine.alive:
+        if self._engine is not None and not self._engine.alive:
+            self._engine.close()
+            self._engine = None
+        if self._engine is None:
             self._engine = EngineClient()
         return self._engine
 
@@ -211,7 +214,9 @@ class RunController(EventRelay):
         run = self._run
         kind, run_id = message[0], message[1]
         if kind == "engine_died":
-            self._engine = None
+            if self._engine is not None:
+                self._engine.close()  # its pipes and reader; the process is gone
+                self._engine = None
             if run is not None:
                 self._engine_died(run, message[1])
             return

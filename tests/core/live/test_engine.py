@@ -1,0 +1,146 @@
+"""The network engine process (core.live.engine) on its own, without Qt: sessions run in a
+child process against the in-process mock over loopback, and their events come back in
+batches, in order, with the child's stamps."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import (
+    ChunkReceived,
+    CircuitBreaker,
+    EngineClient,
+    RunSpec,
+    SessionFinished,
+    TextDelta,
+    diagnose_bytes,
+)
+from core.mock import MockServer
+
+WAIT_S = 20.0
+
+
+def spec_for(mock: MockServer, scenario: str = "normal", **params: Any) -> RunSpec:
+    header = ";".join(f"{k}={v}" for k, v in params.items())
+    return RunSpec(
+        dialect="openai-chat",
+        base_url=mock.base_urls["openai-chat"],
+        model=f"mock-{scenario}",
+        messages=({"role": "user", "content": "hello engine"},),
+        headers={"x-mock-params": header} if header else {},
+    )
+
+
+def collect(engine: EngineClient, run_id: int, until: str = "done") -> list[tuple[Any, ...]]:
+    """Every message about `run_id` up to and including the first of kind `until`."""
+    seen: list[tuple[Any, ...]] = []
+    while True:
+        batch = engine.poll(timeout=WAIT_S)
+        assert batch, "the engine said nothing for 20 s"
+        for message in batch:
+            if message[0] == "engine_died" or message[1] == run_id:
+                seen.append(message)
+            if message[0] in (until, "engine_died") and (
+                message[0] == "engine_died" or message[1] == run_id
+            ):
+                return seen
+
+
+def events_of(messages: list[tuple[Any, ...]]) -> list[Any]:
+    return [e for m in messages if m[0] == "events" for e in m[2]]
+
+
+@pytest.fixture
+def engine() -> Any:
+    client = EngineClient()
+    yield client
+    client.close()
+
+
+def test_a_session_runs_in_another_process_and_comes_back_in_batches(
+    engine: EngineClient, mock: MockServer, tmp_path: Path
+) -> None:
+    assert engine.pid != os.getpid() and engine.alive
+    recording = tmp_path / "run.jsonl"
+    run_id = engine.start(spec=spec_for(mock, tokens=120), recording=str(recording))
+    messages = collect(engine, run_id)
+    events = events_of(messages)
+    finished = [e for e in events if isinstance(e, SessionFinished)]
+    assert len(finished) == 1 and finished[0].verdict.label == "completed/natural"
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert text == finished[0].text
+    # batched: far fewer frames than events
+    assert sum(1 for m in messages if m[0] == "events") < len(events)
+    # stamps are monotonic and the child's recording replays to the same verdict and text
+    stamps = [e.t_ns for e in events if isinstance(e, ChunkReceived)]
+    assert stamps == sorted(stamps) and stamps
+    replay = diagnose_bytes(recording.read_bytes())
+    assert replay.verdict.label == "completed/natural"
+    assert replay.verdict.text == text
+
+
+def test_stop_ends_the_run_at_once_as_cancelled(engine: EngineClient, mock: MockServer) -> None:
+    run_id = engine.start(spec=spec_for(mock, tokens=2000, tps=50))
+    seen: list[Any] = []
+    while sum(isinstance(e, TextDelta) for e in seen) < 3:
+        seen += events_of([m for m in engine.poll(timeout=WAIT_S) if m[1] == run_id])
+    engine.stop(run_id)
+    events = events_of(collect(engine, run_id))
+    finished = [e for e in events if isinstance(e, SessionFinished)]
+    assert finished[0].verdict.label == "interrupted/cancelled"
+
+
+def test_the_breaker_travels_to_the_engine_and_back_with_the_verdict_recorded(
+    engine: EngineClient, mock: MockServer
+) -> None:
+    breaker = CircuitBreaker(threshold=1)
+    run_id = engine.start(spec=spec_for(mock, "http_500", fail_first=1), breaker=breaker)
+    messages = collect(engine, run_id)
+    kinds = [m[0] for m in messages]
+    # the breaker comes back before the verdict it recorded
+    assert kinds.index("breaker") < max(i for i, m in enumerate(messages) if m[0] == "events")
+    returned = next(m[2] for m in messages if m[0] == "breaker")
+    assert returned.state(time.monotonic()).state == "open"
+    assert breaker.state(time.monotonic()).state == "closed"  # sent by value
+
+
+def test_a_continue_after_the_fact_resumes_the_finished_session(
+    engine: EngineClient, mock: MockServer
+) -> None:
+    spec = spec_for(mock, "max_tokens").with_changes(max_tokens=30)
+    first = events_of(collect(engine, engine.start(spec=spec)))[-1]
+    assert isinstance(first, SessionFinished) and first.verdict.label == "truncated/max_tokens"
+    run_id = engine.start(spec=spec, kind="continue", previous=first)
+    again = [e for e in events_of(collect(engine, run_id)) if isinstance(e, SessionFinished)]
+    assert len(again[0].parts) == 2
+    assert again[0].text.startswith(first.text)
+
+
+def test_a_killed_engine_is_reported_once_and_close_leaves_nothing(mock: MockServer) -> None:
+    engine = EngineClient()
+    run_id = engine.start(spec=spec_for(mock, tokens=2000, tps=50))
+    while not any(m[0] == "events" for m in engine.poll(timeout=WAIT_S)):
+        pass
+    engine.kill()
+    died = collect(engine, run_id)
+    assert died[-1][0] == "engine_died" and not engine.alive
+    engine.close()
+    assert not any(t.name == "engine-reader" for t in threading.enumerate())
+
+
+def test_close_mid_run_stops_the_process_and_its_reader(mock: MockServer) -> None:
+    engine = EngineClient()
+    pid = engine.pid
+    engine.start(spec=spec_for(mock, tokens=2000, tps=50))
+    engine.poll(timeout=WAIT_S)
+    engine.close()
+    assert not engine.alive
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not any(t.name == "engine-reader" for t in threading.enumerate())
