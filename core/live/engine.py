@@ -37,6 +37,11 @@ from typing import Any
 __all__ = ["FLUSH_S", "EngineClient", "serve"]
 
 FLUSH_S = 0.008  # the child's longest wait before it hands a batch of events over
+# Backpressure, so a window that cannot keep up never makes either process grow without
+# bound: the parent's reader stops reading the pipe past this many unread frames, the pipe
+# fills, and the child stops reading the network past this many unsent bytes.
+INBOX_FRAMES = 64
+OUTBOX_BYTES = 4 * 1024 * 1024
 _HEADER = struct.Struct("!I")
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -94,6 +99,8 @@ class EngineClient:
         self._stdin = self._proc.stdin
         self._inbox: collections.deque[tuple[Any, ...]] = collections.deque()
         self._arrived = threading.Event()
+        self._room = threading.Condition()
+        self._frames = 0  # frames in the inbox
         self._closing = False
         self._next_id = 0
         self._reader = threading.Thread(
@@ -130,12 +137,17 @@ class EngineClient:
         out: list[tuple[Any, ...]] = []
         while self._inbox:
             out.append(self._inbox.popleft())
+        with self._room:
+            self._frames = 0
+            self._room.notify()
         return out
 
     def close(self, timeout: float = 5.0) -> None:
         """Ask the engine to cancel its runs and exit; kill it if it does not within
         `timeout`. Leaves no process and no thread behind."""
         self._closing = True
+        with self._room:
+            self._room.notify()
         self._send([("quit",)])
         with contextlib.suppress(OSError):
             self._stdin.close()
@@ -169,6 +181,9 @@ class EngineClient:
                 messages = None
             if messages is None:
                 break
+            with self._room:
+                self._room.wait_for(lambda: self._frames < INBOX_FRAMES or self._closing)
+                self._frames += 1
             self._inbox.extend(messages)
             self._arrived.set()
         if not self._closing:
@@ -184,8 +199,9 @@ class _Outbox:
     """Messages for the parent, written as one frame at most every FLUSH_S (at once for
     the messages that end something)."""
 
-    def __init__(self, transport: asyncio.WriteTransport) -> None:
+    def __init__(self, transport: asyncio.WriteTransport, writable: asyncio.Event) -> None:
         self._transport = transport
+        self.writable = writable  # cleared while the pipe to the parent is full
         self._pending: list[tuple[Any, ...]] = []
         self._events: dict[int, list[Any]] = {}
         self._handle: asyncio.TimerHandle | None = None
@@ -211,6 +227,20 @@ class _Outbox:
             self._transport.write(_frame(self._pending))
         self._pending = []
         self._events = {}
+
+
+class _Pipe(asyncio.Protocol):
+    """The write side's flow control: `writable` is clear while the parent lags."""
+
+    def __init__(self) -> None:
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
 
 
 class _Commands(asyncio.Protocol):
@@ -256,6 +286,9 @@ async def _run_one(
                 out.flush()
             else:
                 out.event(run_id, event)
+                if not out.writable.is_set():  # the window lags: read the network later
+                    out.flush()
+                    await out.writable.wait()
     except CannotContinue as exc:
         out.send(("cannot_continue", run_id, str(exc)))
     except Exception as exc:  # core never raises here; if it does, the window says so
@@ -274,10 +307,11 @@ async def _serve(in_fd: int, out_fd: int) -> None:
 
     loop = asyncio.get_running_loop()
     ended = asyncio.Event()
-    write_transport, _ = await loop.connect_write_pipe(
-        asyncio.Protocol, os.fdopen(out_fd, "wb", buffering=0, closefd=False)
+    write_transport, pipe = await loop.connect_write_pipe(
+        _Pipe, os.fdopen(out_fd, "wb", buffering=0, closefd=False)
     )
-    out = _Outbox(write_transport)
+    write_transport.set_write_buffer_limits(high=OUTBOX_BYTES)
+    out = _Outbox(write_transport, pipe.writable)
     runs: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
     client = new_client()
 

@@ -92,7 +92,6 @@ class MetricsBuilder:
     chunks: int = 0
     events: int = 0
     content_events: int = 0
-    gaps_ms: list[float] = field(default_factory=list)
     stalls: list[Stall] = field(default_factory=list)
 
     def on_chunk(self, t_ns: int) -> None:
@@ -118,7 +117,6 @@ class MetricsBuilder:
         if self.last_content_ns is not None and t_ns - self.last_content_ns >= self.soft_stall_ns:
             self.stalls.append(Stall(self.last_content_ns / 1e6, gap_ms))
         self.last_content_ns = t_ns
-        self.gaps_ms.append(gap_ms)
         return gap_ms
 
     def build(self, total_ns: int | None, output_tokens: int | None) -> Metrics:

@@ -57,11 +57,11 @@ class RequestPane(QWidget):
         for name in scenarios:
             self.scenario.addItem(name, name)
         self.scenario.setMaxVisibleItems(16)
-        self.tokens = spin(1, 100_000)
+        self.tokens = spin(1, 2_000_000)
         self.tps = spin(0.5, 1_000_000, 10, dec=1)
         self.first_byte_ms = spin(0, 600_000, 50, dec=0)
         self.jitter_ms = spin(0, 10_000, 1, dec=1)
-        self.cut_at = spin(0, 100_000, special="half")
+        self.cut_at = spin(0, 2_000_000, special="half")
         self.fail_first = spin(0, 100, special="always fail")
         self.stall_ms = spin(0, 3_600_000, 500, special="10 min")
         self.base_url = QLineEdit(placeholderText="https://api.openai.com/v1")

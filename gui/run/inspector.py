@@ -122,7 +122,7 @@ class Inspector(QWidget):
     @Slot(object, object)
     def on_attempt_started(self, attempt: AttemptStarted, axis_offset_ns: int) -> None:
         self._offset, self._attempt = axis_offset_ns, attempt.attempt
-        self._chunk_base = len(self.chunks.rows)
+        self._chunk_base = len(self.chunks)
         self._exchange.append(f"━━ attempt {attempt.attempt + 1}: {attempt.describe()} ━━")
 
     @Slot(object)
@@ -146,23 +146,19 @@ class Inspector(QWidget):
 
     @Slot(object)
     def on_chunks_received(self, chunks: list) -> None:
-        self.chunks.append([(c, self._attempt, c.t_ns + self._offset) for c in chunks])
+        self.chunks.append(chunks, self._attempt, self._offset)
         self._refresh_summary()
 
     @Slot(object)
     def on_wire_events_decoded(self, wire: list[WireEvent]) -> None:
-        base, offset = self._chunk_base, self._offset
-        rows = [
-            (w, base + w.chunk_index if w.chunk_index >= 0 else -1, w.t_ns + offset) for w in wire
-        ]
         self._bad += sum(1 for w in wire if w.kind != "ok")
-        self.events.append(rows)
+        self.events.append(wire, self._chunk_base, self._offset)
         self._refresh_summary()
 
     @Slot(int)
     def on_chunk_requested(self, row: int) -> None:
         """A token was clicked in the stream view: select the chunk that brought it."""
-        if 0 <= row < len(self.chunks.rows):
+        if 0 <= row < len(self.chunks):
             self._select(self.chunk_table, row)
 
     # --- linking -------------------------------------------------------------------------
@@ -181,10 +177,10 @@ class Inspector(QWidget):
         if not current.isValid():
             return
         row = current.row()
-        chunk, attempt, t = self.chunks.rows[row]
+        chunk, attempt = self.chunks.chunk(row), self.chunks.attempt(row)
         self.detail.setPlainText(
             f"chunk {chunk.index} · attempt {attempt + 1} · {chunk.size} bytes · "
-            f"at {t / 1e6:,.3f} ms\n\n{printable(chunk.data)}"
+            f"at {chunk.t_ns / 1e6:,.3f} ms\n\n{printable(chunk.data)}"
         )
         if self._syncing:
             return
@@ -225,5 +221,5 @@ class Inspector(QWidget):
         bad = self._bad
         flag = f" · {bad} malformed/unknown (highlighted)" if bad else ""
         self.summary.setText(
-            f"{len(self.chunks.rows):,} chunks · {len(self.events.rows):,} events{flag}"
+            f"{len(self.chunks):,} chunks · {len(self.events):,} events{flag}"
         )

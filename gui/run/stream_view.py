@@ -62,7 +62,7 @@ class StreamView(TokenPointerMixin):
         self._theme = LIGHT
         self._heat = False
         self._tokens = Columns(
-            start="i8", length="i4", t="i8", gap="f8", chunk="i4", kind="i1", dim="?"
+            start="i4", length="i4", t="i8", gap="f4", chunk="i4", kind="i1", dim="?"
         )
         self._chunks = Columns(t="i8", index="i4", attempt="i4")
         self._markers: list[tuple[int, int, int, str]] = []  # start, length, kind, tooltip
@@ -124,10 +124,11 @@ class StreamView(TokenPointerMixin):
     def on_events_received(self, events: list) -> None:
         pieces: list[tuple[str, int, float]] = []  # text, kind, gap before it (ms)
         times: list[int] = []
+        answer: list[str] = []
         for ev in events:
             if isinstance(ev, TextDelta):
                 kind, text = TEXT, ev.text
-                self._answer.append(text)
+                answer.append(text)
             elif isinstance(ev, ThinkingDelta):
                 kind, text = THINKING, ev.text
             elif isinstance(ev, RefusalDelta):
@@ -151,6 +152,8 @@ class StreamView(TokenPointerMixin):
             if text:
                 pieces.append((text, kind, gap))
                 times.append(t)
+        if answer:
+            self._answer.append("".join(answer))  # one string a batch, not one a token
         if pieces:
             self._append(pieces, times)
 

@@ -1,17 +1,21 @@
 """Table models for the inspector: every byte chunk and every decoded wire event, appended in
-batches; malformed and unknown events are highlighted."""
+batches; malformed and unknown events are highlighted. Rows are numpy columns and the bytes
+page from a temporary file, so a million-event run costs tens of MB, not hundreds."""
 
 from __future__ import annotations
 
+import tempfile
+import weakref
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from core import ChunkReceived, WireEvent
 from gui.theme import qcolor
 
-__all__ = ["ChunkModel", "EventModel", "printable"]
+__all__ = ["ChunkModel", "EventModel", "Spool", "printable"]
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -24,15 +28,89 @@ def printable(data: bytes, limit: int | None = None) -> str:
     return text.replace("\r", "␍").replace("\n", "␊\n")
 
 
+class Spool:
+    """Bytes kept in a temporary file and read back by (offset, length): a million chunks'
+    raw bytes and events' data never sit in memory; the tables read the rows they show."""
+
+    def __init__(self) -> None:
+        self._file: Any = None  # made on the first put: a window that never streams has none
+        self._size = 0
+
+    def put(self, data: bytes) -> int:
+        """Append `data`; returns its offset."""
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="streamscope-inspector-")  # noqa: SIM115
+            weakref.finalize(self, self._file.close)
+        offset = self._size
+        self._file.seek(offset)
+        self._file.write(data)
+        self._size += len(data)
+        return offset
+
+    def get(self, offset: int, length: int) -> bytes:
+        if self._file is None:
+            return b""
+        self._file.seek(offset)
+        return self._file.read(length)
+
+    def clear(self) -> None:
+        if self._file is not None:
+            self._file.seek(0)
+            self._file.truncate()
+        self._size = 0
+
+
+class RowSpool:
+    """Fixed-size rows (a numpy structured dtype) in a `Spool`: row i is read back by its
+    offset, one at a time, for the rows a table shows."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+        self._spool = Spool()
+        self._n = 0
+        self._cached: tuple[int, Any] = (-1, None)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def extend(self, **columns: Any) -> None:
+        count = len(next(iter(columns.values())))
+        if not count:
+            return
+        rows = np.empty(count, self.dtype)
+        for name in self.dtype.names or ():
+            rows[name] = columns[name]
+        self._spool.put(rows.tobytes())
+        self._n += count
+
+    def __getitem__(self, i: int) -> Any:
+        if self._cached[0] != i:
+            raw = self._spool.get(i * self.dtype.itemsize, self.dtype.itemsize)
+            self._cached = (i, np.frombuffer(raw, self.dtype)[0])
+        return self._cached[1]
+
+    def clear(self) -> None:
+        self._spool.clear()
+        self._n = 0
+        self._cached = (-1, None)
+
+
 class _Rows(QAbstractTableModel):
+    """Rows as fixed-size records and their bytes, both in temporary files."""
+
     headers: tuple[str, ...] = ()
+    dtype: np.dtype
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[Any] = []
+        self.cols = RowSpool(self.dtype)
+        self.spool = Spool()
+
+    def __len__(self) -> int:
+        return len(self.cols)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else len(self.cols)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.headers)
@@ -42,98 +120,175 @@ class _Rows(QAbstractTableModel):
             return self.headers[section]
         return None
 
-    def append(self, rows: list[Any]) -> None:
-        if not rows:
+    def _extend(self, count: int, **values: Any) -> None:
+        if not count:
             return
-        first = len(self.rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self.rows.extend(rows)
+        first = len(self.cols)
+        self.beginInsertRows(QModelIndex(), first, first + count - 1)
+        self.cols.extend(**values)
         self.endInsertRows()
 
     def clear(self) -> None:
         self.beginResetModel()
-        self.rows = []
+        self.cols.clear()
+        self.spool.clear()
         self.endResetModel()
 
 
 class ChunkModel(_Rows):
-    """Rows: (ChunkReceived, attempt, axis time ns)."""
+    """One row per network read: its index, attempt, time on the view's axis, size; the
+    bytes are in the spool."""
 
     headers = ("#", "try", "t (ms)", "bytes", "data")
+    dtype = np.dtype(
+        [("index", "i8"), ("attempt", "i4"), ("t", "i8"), ("size", "i8"), ("at", "i8")]
+    )
+
+    def append(self, chunks: list[ChunkReceived], attempt: int, offset_ns: int) -> None:
+        self._extend(
+            len(chunks),
+            index=[c.index for c in chunks],
+            attempt=[attempt] * len(chunks),
+            t=[c.t_ns + offset_ns for c in chunks],
+            size=[c.size for c in chunks],
+            at=[self.spool.put(c.data) for c in chunks],
+        )
 
     def data(self, index: _Index, role: int = 0) -> Any:
         if not index.isValid():
             return None
-        chunk, attempt, t = self.rows[index.row()]
+        row, col = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            col = index.column()
+            cols = self.cols
             if col == 0:
-                return str(chunk.index)
+                return str(int(cols[row]["index"]))
             if col == 1:
-                return str(attempt + 1)
+                return str(int(cols[row]["attempt"]) + 1)
             if col == 2:
-                return f"{t / 1e6:,.2f}"
+                return f"{int(cols[row]['t']) / 1e6:,.2f}"
             if col == 3:
-                return str(chunk.size)
-            return printable(chunk.data, 160).replace("\n", " ")
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() < 4:
+                return str(int(cols[row]["size"]))
+            head = self.spool.get(int(cols[row]["at"]), min(160, int(cols[row]["size"])))
+            return printable(head).replace("\n", " ")
+        if role == Qt.ItemDataRole.TextAlignmentRole and col < 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def chunk(self, row: int) -> ChunkReceived:
-        return self.rows[row][0]
+        cols = self.cols
+        size = int(cols[row]["size"])
+        data = self.spool.get(int(cols[row]["at"]), size)
+        return ChunkReceived(int(cols[row]["index"]), size, data, int(cols[row]["t"]))
+
+    def attempt(self, row: int) -> int:
+        return int(self.cols[row]["attempt"])
+
+
+_KINDS = ("ok", "malformed", "unknown")
 
 
 class EventModel(_Rows):
-    """Rows: (WireEvent, global chunk row, axis time ns)."""
+    """One row per decoded wire event: index, global chunk row, time, name, kind; the data
+    is in the spool."""
 
     headers = ("#", "chunk", "t (ms)", "event", "kind", "data")
+    dtype = np.dtype(
+        [
+            ("index", "i8"),
+            ("chunk", "i8"),
+            ("t", "i8"),
+            ("name", "i4"),
+            ("kind", "i1"),
+            ("at", "i8"),
+            ("size", "i8"),
+        ]
+    )
 
     def __init__(self) -> None:
         super().__init__()
         self.bad = QBrush(qcolor("#cf222e55"))
         self.odd = QBrush(qcolor("#d2992255"))
-        self._first: dict[int, int] = {}
+        self._names: list[str] = []
+        self._name_ids: dict[str, int] = {}
+
+    def append(self, wire: list[WireEvent], chunk_base: int, offset_ns: int) -> None:
+        names = []
+        for w in wire:
+            code = self._name_ids.get(w.name)
+            if code is None:
+                code = self._name_ids[w.name] = len(self._names)
+                self._names.append(w.name)
+            names.append(code)
+        data = [w.data.encode("utf-8", "surrogatepass") for w in wire]
+        self._extend(
+            len(wire),
+            index=[w.index for w in wire],
+            chunk=[chunk_base + w.chunk_index if w.chunk_index >= 0 else -1 for w in wire],
+            t=[w.t_ns + offset_ns for w in wire],
+            name=names,
+            kind=[_KINDS.index(w.kind) if w.kind in _KINDS else 2 for w in wire],
+            at=[self.spool.put(d) for d in data],
+            size=[len(d) for d in data],
+        )
 
     def data(self, index: _Index, role: int = 0) -> Any:
         if not index.isValid():
             return None
-        event, chunk_row, t = self.rows[index.row()]
+        row, col = index.row(), index.column()
+        kind = _KINDS[int(self.cols[row]["kind"])]
         if role == Qt.ItemDataRole.DisplayRole:
-            col = index.column()
-            values = (
-                str(event.index),
-                "–" if chunk_row < 0 else str(chunk_row),
-                f"{t / 1e6:,.2f}",
-                event.name,
-                event.kind,
-                event.data[:200].replace("\n", " "),
-            )
-            return values[col]
+            cols = self.cols
+            if col == 0:
+                return str(int(cols[row]["index"]))
+            if col == 1:
+                chunk = int(cols[row]["chunk"])
+                return "–" if chunk < 0 else str(chunk)
+            if col == 2:
+                return f"{int(cols[row]['t']) / 1e6:,.2f}"
+            if col == 3:
+                return self._names[int(cols[row]["name"])]
+            if col == 4:
+                return kind
+            head = self.spool.get(int(cols[row]["at"]), min(800, int(cols[row]["size"])))
+            return head.decode("utf-8", "replace")[:200].replace("\n", " ")
         if role == Qt.ItemDataRole.BackgroundRole:
-            if event.kind == "malformed":
+            if kind == "malformed":
                 return self.bad
-            if event.kind == "unknown":
+            if kind == "unknown":
                 return self.odd
-        if role == Qt.ItemDataRole.ToolTipRole and event.kind != "ok":
-            return f"{event.kind} event"
+        if role == Qt.ItemDataRole.ToolTipRole and kind != "ok":
+            return f"{kind} event"
         return None
 
     def wire_event(self, row: int) -> WireEvent:
-        return self.rows[row][0]
+        """The row's event as core gave it (its time on the view's axis)."""
+        cols = self.cols
+        data = self.spool.get(int(cols[row]["at"]), int(cols[row]["size"]))
+        return WireEvent(
+            int(cols[row]["index"]),
+            int(cols[row]["chunk"]),
+            self._names[int(cols[row]["name"])],
+            data.decode("utf-8", "surrogatepass"),
+            _KINDS[int(cols[row]["kind"])],
+            int(cols[row]["t"]),
+        )
 
     def chunk_row(self, row: int) -> int:
-        return self.rows[row][1]
+        return int(self.cols[row]["chunk"])
 
     def first_row_of_chunk(self, chunk_row: int) -> int | None:
-        return self._first.get(chunk_row)
-
-    def append(self, rows: list[Any]) -> None:
-        start = len(self.rows)
-        for offset, (_, chunk_row, _) in enumerate(rows):
-            self._first.setdefault(chunk_row, start + offset)
-        super().append(rows)
+        """The first event a chunk completed, by binary search (rows come in chunk order;
+        a plain body's events, chunk -1, come first)."""
+        lo, hi = 0, len(self.cols)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if int(self.cols[mid]["chunk"]) < chunk_row:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(self.cols) and int(self.cols[lo]["chunk"]) == chunk_row else None
 
     def clear(self) -> None:
-        self._first.clear()
+        self._names.clear()
+        self._name_ids.clear()
         super().clear()

@@ -24,6 +24,25 @@ from core.stream.spec import HttpRequest
 __all__ = ["Finish", "Parser", "StreamFacts", "ToolCallState"]
 
 
+class TextParts(list[str]):
+    """Text pieces as they arrive, merged into blocks every `BLOCK` pieces: `"".join(parts)`
+    gives the text back, and a million tokens cost a few MB instead of a string object each."""
+
+    __slots__ = ("_loose",)
+    BLOCK = 512
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loose = 0  # pieces after the last block
+
+    def append(self, piece: str) -> None:
+        super().append(piece)
+        self._loose += 1
+        if self._loose == self.BLOCK:
+            self[-self.BLOCK :] = ["".join(self[-self.BLOCK :])]
+            self._loose = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Finish:
     """The provider's end signal, mapped by the dialect to our outcome vocabulary.
@@ -82,9 +101,9 @@ class StreamFacts:
     last_event_malformed: bool = False
     malformed_sample: str = ""
     unknown: int = 0
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    refusal: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=TextParts)
+    reasoning: list[str] = field(default_factory=TextParts)
+    refusal: list[str] = field(default_factory=TextParts)
     tool_calls: dict[int, ToolCallState] = field(default_factory=dict)
     input_tokens: int | None = None
     output_tokens: int | None = None
