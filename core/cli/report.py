@@ -36,10 +36,12 @@ def format_metrics(v: Verdict) -> list[str]:
         return [f"  events {m.events} (no timings: a plain body)"]
     source = "provider usage" if m.tokens_source == "usage" else "content chunks"
     lines = [
-        f"  TTFB {_fmt(m.ttfb_ms, 'ms')} · TTFT {_fmt(m.ttft_ms, 'ms')} · first answer "
-        f"{_fmt(m.first_answer_ms, 'ms')} · total {_fmt(m.total_ms, 'ms')}",
-        f"  ITL {_fmt(m.itl_ms, 'ms')} · {_fmt(m.output_tokens_per_s, 'tok/s')} "
-        f"(N from {source}) · {m.chunks} chunks · {m.events} events",
+        f"  headers {_fmt(m.headers_ms, 'ms')} · TTFB {_fmt(m.ttfb_ms, 'ms')}"
+        f" · TTFT {_fmt(m.ttft_ms, 'ms')} · first answer {_fmt(m.first_answer_ms, 'ms')}"
+        f" · total {_fmt(m.total_ms, 'ms')}",
+        f"  ITL {_fmt(m.itl_ms, 'ms')} · TPOT {_fmt(m.tpot_ms, 'ms')}"
+        f" · {_fmt(m.output_tokens_per_s, 'tok/s')} (N from {source})"
+        f" · {m.chunks} chunks · {m.events} events",
     ]
     for stall in m.stalls:
         lines.append(f"  stall observed: {stall.gap_ms:,.0f} ms gap at {stall.at_ms:,.0f} ms")

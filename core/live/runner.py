@@ -107,6 +107,7 @@ class _Session:
         self.key_bytes = spec.api_key.encode() if spec.api_key else b""  # once, not per read
         self.next_tick = self.start + _TICK_NS
         self.t0: int | None = None
+        self.headers_at: int | None = None  # the response headers' arrival (httpx trace)
         self.pipe = Pipeline(spec.dialect, soft_stall_s=spec.timeouts.soft_stall_s)
         self.first_byte: int | None = None
         self.last_byte: int | None = None
@@ -121,6 +122,8 @@ class _Session:
         now = self.clock()
         if name == "http11.send_request_headers.started" and self.t0 is None:
             self.t0 = now
+        elif name.endswith("receive_response_headers.complete") and self.headers_at is None:
+            self.headers_at = now
         self.queue.put_nowait(("phase", name, now))
 
     async def _pump(self) -> None:
@@ -291,7 +294,9 @@ class _Session:
 
     async def _on_headers(self, response: httpx.Response, t_abs: int) -> AsyncIterator[Any]:
         headers = dict(response.headers)
-        yield ResponseStarted(response.status_code, headers, self.rel(t_abs))
+        headers_t = self.rel(self.headers_at if self.headers_at is not None else t_abs)
+        self.pipe.metrics.on_headers(headers_t)
+        yield ResponseStarted(response.status_code, headers, headers_t)
         if self.recorder is not None:
             self.recorder.header(
                 attempt=self.attempt,
@@ -300,6 +305,7 @@ class _Session:
                 status=response.status_code,
                 headers=headers,
                 segment=self.segment,
+                headers_t_ns=headers_t,
             )
         info = http_info(response.status_code, headers)
         ok = 200 <= response.status_code < 300

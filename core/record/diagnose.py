@@ -278,6 +278,9 @@ def _replay_saved(text: str, dialect: str) -> Replay:
     info = http_info(status, headers)
     body = b"".join(c for _, c in attempt.chunks)
     pipe = Pipeline(chosen)
+    headers_t = (attempt.header.get("response") or {}).get("t_ns")
+    if isinstance(headers_t, int) and not isinstance(headers_t, bool):
+        pipe.metrics.on_headers(headers_t)
     if not 200 <= status < 300 or not is_stream_content_type(info.content_type, chosen):
         for t_ns, _ in attempt.chunks:
             pipe.metrics.on_chunk(t_ns)

@@ -1,10 +1,13 @@
 """Timing figures of a run (DESIGN §4), computed from stamped events; pure.
 
 t0 is the moment the request's bytes went out; every `t_ns` here is relative to it.
-TTFB: first body byte. TTFT: first chunk with generated content (text, reasoning, refusal
-or tool-call delta). First answer: first non-reasoning text. Gaps: between consecutive
-content events. ITL = (t_last − t_first) / (N − 1); tokens/s = (N − 1) / (t_last − t_first),
-N from provider usage when reported, else the count of content events.
+Headers: the response headers received (a server may send them at once and compute for
+seconds before its first body byte). TTFB: first body byte. TTFT: first chunk with
+generated content (text, reasoning, refusal or tool-call delta). First answer: first
+non-reasoning text. Gaps: between consecutive content events.
+ITL = (t_last − t_first) / (N − 1); tokens/s = (N − 1) / (t_last − t_first);
+TPOT = (total − TTFT) / (N − 1), N ≥ 2 (vLLM's definition). N from provider usage when
+reported, else the count of content events.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ class Stall:
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
+    headers_ms: float | None = None
     ttfb_ms: float | None = None
     ttft_ms: float | None = None
     first_answer_ms: float | None = None
     itl_ms: float | None = None
     output_tokens_per_s: float | None = None
     total_ms: float | None = None
+    tpot_ms: float | None = None
     chunks: int = 0
     events: int = 0
     tokens_source: str = "chunks"  # usage | chunks
@@ -41,12 +46,14 @@ class Metrics:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "headers_ms": _r(self.headers_ms),
             "ttfb_ms": _r(self.ttfb_ms),
             "ttft_ms": _r(self.ttft_ms),
             "first_answer_ms": _r(self.first_answer_ms),
             "itl_ms": _r(self.itl_ms),
             "output_tokens_per_s": _r(self.output_tokens_per_s),
             "total_ms": _r(self.total_ms),
+            "tpot_ms": _r(self.tpot_ms),
             "chunks": self.chunks,
             "events": self.events,
             "tokens_source": self.tokens_source,
@@ -58,12 +65,14 @@ class Metrics:
         data = data or {}
         stalls = tuple(Stall(s["at_ms"], s["gap_ms"]) for s in data.get("stalls") or [])
         keys = (
+            "headers_ms",
             "ttfb_ms",
             "ttft_ms",
             "first_answer_ms",
             "itl_ms",
             "output_tokens_per_s",
             "total_ms",
+            "tpot_ms",
         )
         return cls(
             **{k: data.get(k) for k in keys},
@@ -84,6 +93,7 @@ class MetricsBuilder:
 
     soft_stall_ns: int = 2_000 * _NS_PER_MS
     timed: bool = True  # False for a plain body: no timing figures at all
+    headers_ns: int | None = None
     first_byte_ns: int | None = None
     first_content_ns: int | None = None
     first_answer_ns: int | None = None
@@ -94,6 +104,10 @@ class MetricsBuilder:
     content_events: int = 0
     gaps_ms: list[float] = field(default_factory=list)
     stalls: list[Stall] = field(default_factory=list)
+
+    def on_headers(self, t_ns: int) -> None:
+        if self.headers_ns is None:
+            self.headers_ns = t_ns
 
     def on_chunk(self, t_ns: int) -> None:
         self.chunks += 1
@@ -136,13 +150,18 @@ class MetricsBuilder:
             if span_ns > 0:
                 itl = span_ns / 1e6 / (n - 1)
                 tps = (n - 1) / (span_ns / 1e9)
+        tpot = None
+        if self.first_content_ns is not None and total_ns is not None and n > 1:
+            tpot = (total_ns - self.first_content_ns) / 1e6 / (n - 1)
         return Metrics(
+            headers_ms=_ms(self.headers_ns),
             ttfb_ms=_ms(self.first_byte_ns),
             ttft_ms=_ms(self.first_content_ns),
             first_answer_ms=_ms(self.first_answer_ns),
             itl_ms=itl,
             output_tokens_per_s=tps,
             total_ms=_ms(total_ns),
+            tpot_ms=tpot,
             chunks=self.chunks,
             events=self.events,
             tokens_source=source,

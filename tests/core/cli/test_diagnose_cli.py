@@ -45,6 +45,8 @@ def test_json_output_has_every_contract_key(capsys, tmp_path: Path) -> None:
         "segments",
     }
     assert set(data["metrics"]) >= {
+        "headers_ms",
+        "tpot_ms",
         "ttfb_ms",
         "ttft_ms",
         "first_answer_ms",

@@ -10,12 +10,14 @@ from core.record.diagnose import diagnose_bytes
 from tests.core import bodies as b
 
 PLAIN_METRICS = {
+    "headers_ms": None,
     "ttfb_ms": None,
     "ttft_ms": None,
     "first_answer_ms": None,
     "itl_ms": None,
     "output_tokens_per_s": None,
     "total_ms": None,
+    "tpot_ms": None,
     "chunks": 0,
     "tokens_source": "chunks",
     "stalls": [],
