@@ -33,7 +33,7 @@ from core.stream.events import ChunkReceived, Phase, Progress, RequestSent, Resp
 from core.stream.httpinfo import error_message, http_info, is_stream_content_type
 from core.stream.outcome import Verdict, bad_content_type, http_error, not_sent
 from core.stream.pipeline import Pipeline
-from core.stream.spec import HttpRequest, RunSpec, usage_requested
+from core.stream.spec import HttpRequest, RunSpec, stop_sequences_sent, usage_requested
 
 __all__ = ["Clock", "RunFinished", "new_client", "run"]
 
@@ -385,6 +385,7 @@ class _Session:
                 total_ns=total,
                 usage_requested=usage_requested(self.spec.dialect, self.request.body),
                 transport_message=message,
+                stop_sequences_sent=stop_sequences_sent(self.spec.dialect, self.request.body),
             )
         if transport == "connect_failed" and self.recorder is not None:
             self.recorder.header(

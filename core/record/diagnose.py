@@ -31,7 +31,7 @@ from core.stream.events import (
 from core.stream.httpinfo import error_message, http_info, is_stream_content_type
 from core.stream.outcome import Verdict, bad_content_type, http_error
 from core.stream.pipeline import Pipeline
-from core.stream.spec import DIALECTS, usage_requested
+from core.stream.spec import DIALECTS, stop_sequences_sent, usage_requested
 
 __all__ = ["DiagnoseError", "Replay", "detect_dialect", "diagnose_bytes"]
 
@@ -303,5 +303,6 @@ def _replay_saved(text: str, dialect: str) -> Replay:
         live=True,
         usage_requested=usage_requested(chosen, request_body),
         total_ns=total_ns,
+        stop_sequences_sent=stop_sequences_sent(chosen, request_body),
     )
     return replay

@@ -102,6 +102,7 @@ class Pipeline:
         usage_requested: bool = False,
         total_ns: int | None = None,
         transport_message: str = "",
+        stop_sequences_sent: bool = False,
     ) -> Verdict:
         metrics = self.build_metrics(total_ns)
         verdict = classify(
@@ -113,5 +114,6 @@ class Pipeline:
             usage_requested=usage_requested,
             stall_observed=bool(metrics.stalls),
             transport_message=transport_message,
+            stop_sequences_sent=stop_sequences_sent,
         )
         return verdict.with_metrics(metrics)

@@ -17,6 +17,8 @@ class HttpInfo:
     request_id: str | None = None
     retry_after_s: float | None = None
     content_type: str | None = None
+    gateway: str | None = None  # a gateway named by the response headers (LiteLLM, ...)
+    gateway_header: str | None = None  # the header that named it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -24,6 +26,7 @@ class HttpInfo:
             "request_id": self.request_id,
             "retry_after_s": self.retry_after_s,
             "content_type": self.content_type,
+            "gateway": self.gateway,
         }
 
 

@@ -34,7 +34,7 @@ class Reply:
 @dataclass(slots=True)
 class WireServer:
     url: str
-    replies: dict[str, Reply]
+    replies: dict[str, Reply | list[Reply]]
     requests: list[dict] = field(default_factory=list)
 
     def base(self, name: str) -> str:
@@ -61,14 +61,23 @@ async def _drain(request: web.Request) -> None:
 
 
 @asynccontextmanager
-async def wire_server(replies: dict[str, Reply]) -> AsyncIterator[WireServer]:
+async def wire_server(replies: dict[str, Reply | list[Reply]]) -> AsyncIterator[WireServer]:
+    """`replies[name]` answers requests under `/name/`; a list answers them in turn (its last
+    reply repeats), so a retry can meet a different answer."""
     server: WireServer
+    served: dict[str, int] = {}
 
     async def handle(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         body = await request.read()
         server.requests.append({"path": request.path, "body": body})
-        reply = replies[name]
+        script = replies[name]
+        if isinstance(script, list):
+            turn = served.get(name, 0)
+            served[name] = turn + 1
+            reply = script[min(turn, len(script) - 1)]
+        else:
+            reply = script
         resp = web.StreamResponse(status=reply.status, headers=reply.headers)
         resp.enable_chunked_encoding()
         await resp.prepare(request)

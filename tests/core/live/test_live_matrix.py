@@ -53,7 +53,10 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str]]]] = {
         G: ("interrupted/eof_before_terminator", set()),
         OL: ("interrupted/eof_before_terminator", set()),
     },
-    "done_without_finish": {C: ("completed/natural", {"missing_finish_reason"})},
+    "done_without_finish": {
+        C: ("interrupted/no_finish_reason", {"missing_finish_reason"}),
+        A: ("interrupted/no_finish_reason", {"missing_finish_reason"}),
+    },
     "usage_chunk": {C: ("completed/natural", set())},
     "mid_stream_error": {
         C: ("upstream_error/server_error", set()),

@@ -243,12 +243,13 @@ def test_chat_missing_done_after_finish() -> None:
 def test_chat_done_without_finish_after_content() -> None:
     expect(
         judge(b.chat("x", finish=None)),
-        evidence="without a finish reason",
+        evidence="never a finish reason",
         dialect="openai-chat",
-        outcome="completed",
-        detail="natural",
+        outcome="interrupted",
+        detail="no_finish_reason",
         text="x",
         warnings=["missing_finish_reason"],
+        actions=["retry", "continue"],
     )
 
 
@@ -280,7 +281,7 @@ def test_chat_unknown_finish_reason_even_with_done() -> None:
 
 def test_empty_string_finish_counts_as_none() -> None:
     got = judge(b.chat("x", finish=""))
-    assert (got["outcome"], got["raw_stop_reason"]) == ("completed", None)
+    assert (got["outcome"], got["raw_stop_reason"]) == ("interrupted", None)
     assert got["warnings"] == ["missing_finish_reason"]
 
 
