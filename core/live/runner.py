@@ -31,6 +31,7 @@ from core.record.savefile import RunRecorder
 from core.stream.dialects import build_request
 from core.stream.events import ChunkReceived, Phase, Progress, RequestSent, ResponseStarted
 from core.stream.httpinfo import error_message, http_info, is_stream_content_type
+from core.stream.metrics import rate
 from core.stream.outcome import Verdict, bad_content_type, http_error, not_sent
 from core.stream.pipeline import Pipeline
 from core.stream.spec import HttpRequest, RunSpec, stop_sequences_sent, usage_requested
@@ -235,11 +236,7 @@ class _Session:
             since_content = (now - self.last_content) / 1e6
             if since_content >= self.spec.timeouts.soft_stall_s * 1000:
                 state = "stalled"
-        tps = None
-        if m.first_content_ns is not None and m.last_content_ns is not None:
-            span = m.last_content_ns - m.first_content_ns
-            if span > 0 and m.content_events > 1:
-                tps = (m.content_events - 1) / (span / 1e9)
+        tps, _ = rate(m.content_events, m.content_events, m.first_content_ns, m.last_content_ns)
         return Progress(
             state,
             since_byte,

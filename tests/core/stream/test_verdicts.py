@@ -16,6 +16,7 @@ PLAIN_METRICS = {
     "first_answer_ms": None,
     "itl_ms": None,
     "output_tokens_per_s": None,
+    "tokens_per_s_note": "a plain body has no timings",
     "total_ms": None,
     "tpot_ms": None,
     "chunks": 0,
