@@ -93,9 +93,21 @@ def format_report(v: Verdict, notes: list[str] | None = None, preview: int = 240
     for call in v.tool_calls:
         state = "complete" if call.complete else "INCOMPLETE"
         lines.append(f"  tool call {call.name} ({state}): {_preview(call.arguments, 120)}")
+    sm = v.session_metrics
     if v.input_tokens is not None or v.output_tokens is not None:
-        lines.append(f"  usage: input {v.input_tokens} · output {v.output_tokens} tokens")
-    lines += format_metrics(v)
+        scope = " (whole answer, summed over segments)" if sm is not None else ""
+        lines.append(f"  usage{scope}: input {v.input_tokens} · output {v.output_tokens} tokens")
+    if sm is not None:
+        lines += format_metrics(v, "last segment")
+        lines.append(
+            f"  whole answer: TTFT {_fmt(sm.ttft_ms, 'ms')} (first segment) · total "
+            f"{_fmt(sm.total_ms, 'ms')} (first send to last byte, waits included) · output "
+            f"{'–' if sm.output_tokens is None else sm.output_tokens} tokens · "
+            f"{sm.segments} segment{'s' if sm.segments != 1 else ''} · "
+            f"{sm.attempts} attempt{'s' if sm.attempts != 1 else ''}"
+        )
+    else:
+        lines += format_metrics(v)
     if v.actions:
         lines.append(f"  next: {', '.join(v.actions)}")
     for a in v.attempts:

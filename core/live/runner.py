@@ -323,7 +323,7 @@ class _Session:
         verdict = verdict.with_metrics(self.pipe.build_metrics(self.rel(end)))
         self._record_end("eof", verdict)
         self.early = RunFinished(
-            verdict, "eof", self.rel(end), self.request.redacted(), self.rel(end)
+            verdict, "eof", self.rel(end), self.request.redacted(), self.rel(end), self.t0
         )
 
     async def _read_error_body(self) -> tuple[bytes, list[Any]]:

@@ -49,6 +49,7 @@ def expect(got: dict[str, Any], *, evidence: str, **want: Any) -> None:
         "http": None,
         "attempts": [],
         "segments": [],
+        "session_metrics": None,
     }
     full.update(want)
     full["retryable"] = "retry" in full["actions"]
