@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -62,8 +63,9 @@ async def _drain(request: web.Request) -> None:
 
 @asynccontextmanager
 async def wire_server(replies: dict[str, Reply | list[Reply]]) -> AsyncIterator[WireServer]:
-    """`replies[name]` answers requests under `/name/`; a list answers them in turn (its last
-    reply repeats), so a retry can meet a different answer."""
+    """`replies[name]` answers requests under `/name/` (`replies["name/v1/models"]` that one
+    path first); a list answers them in turn (its last reply repeats), so a retry can meet a
+    different answer."""
     server: WireServer
     served: dict[str, int] = {}
 
@@ -71,6 +73,8 @@ async def wire_server(replies: dict[str, Reply | list[Reply]]) -> AsyncIterator[
         name = request.match_info["name"]
         body = await request.read()
         server.requests.append({"path": request.path, "body": body})
+        exact = f"{name}/{request.match_info['tail']}"
+        name = exact if exact in replies else name
         script = replies[name]
         if isinstance(script, list):
             turn = served.get(name, 0)
@@ -107,3 +111,21 @@ async def wire_server(replies: dict[str, Reply | list[Reply]]) -> AsyncIterator[
         yield server
     finally:
         await runner.cleanup()
+
+
+@contextmanager
+def threaded_wire_server(replies: dict[str, Reply | list[Reply]]) -> Iterator[WireServer]:
+    """The same server on its own loop in a thread, for code that runs `asyncio.run` itself
+    (the CLI)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    context = wire_server(replies)
+    server = asyncio.run_coroutine_threadsafe(context.__aenter__(), loop).result(10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(context.__aexit__(None, None, None), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
