@@ -160,7 +160,8 @@ class _Session:
             httpx.WriteTimeout,
         ) as exc:
             kind = "connect_failed" if self.response is None and self.t0 is None else "reset"
-            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
+            reason = why(exc, before_response=self.response is None)
+            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
         except (httpx.HTTPError, OSError) as exc:
             kind = "connect_failed" if self.response is None else "reset"
             self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))

@@ -215,7 +215,7 @@ def classify(
         ToolCall(c.id, c.name, c.arguments, c.complete) for _, c in sorted(facts.tool_calls.items())
     )
     incomplete_call = any(not c.complete for c in calls)
-    outcome, detail, because = _decide(facts, transport, transport_message, calls, warnings)
+    outcome, detail, because = _decide(facts, transport, transport_message, calls, warnings, http)
     finish = facts.finish
     if (
         stop_sequences_sent
@@ -280,9 +280,12 @@ def _decide(
     transport_message: str,
     calls: tuple[ToolCall, ...],
     warnings: list[str],
+    http: HttpInfo | None = None,
 ) -> tuple[str, str | None, str]:
     finish = facts.finish
     cut = _TRANSPORT_TEXT.get(transport, transport)
+    if transport == "reset" and http is None and facts.events == 0:
+        cut = "the connection broke before the response headers were complete"
     if transport_message:
         cut = f"{cut} ({transport_message})"
     if facts.error is not None:
