@@ -8,7 +8,15 @@ import json
 
 import pytest
 
-from core import RunFinished, RunSpec, SessionFinished, run, run_session
+from core import (
+    RunFinished,
+    RunRecorder,
+    RunSpec,
+    SessionFinished,
+    diagnose_bytes,
+    run,
+    run_session,
+)
 from tests.core.wire_server import Reply, wire_server
 
 
@@ -256,3 +264,26 @@ async def test_gemini_stop_with_stop_sequences_is_ambiguous_too() -> None:
     async with wire_server({"g": Reply([part("Blue"), part(".", "STOP")])}) as srv:
         v = (await finish(spec_for(srv.base("g"), "gemini", stop=("END",)))).verdict
     assert v.label == "completed/natural_or_stop_sequence"
+
+
+async def test_saved_llama_cut_replays_to_the_same_verdict(tmp_path) -> None:
+    save = tmp_path / "llama.jsonl"
+    headers = {"Content-Type": "text/event-stream", "x-litellm-version": "1.106.0"}
+    reply = Reply([*ANSWER, DONE], ending="cut", headers=headers)
+    async with wire_server({"llama": reply}) as srv:
+        recorder = RunRecorder(save)
+        last = None
+        async for event in run(spec_for(srv.base("llama"), stop=("###",)), recorder=recorder):
+            last = event
+        recorder.close()
+    replay = diagnose_bytes(save.read_bytes()).verdict
+    assert last.verdict.label == replay.label == "interrupted/connection_reset"
+    assert (
+        set(replay.warnings)
+        == set(last.verdict.warnings)
+        == {
+            "missing_finish_reason",
+            "via_gateway",
+        }
+    )
+    assert replay.metrics.headers_ms == last.verdict.metrics.headers_ms
