@@ -33,7 +33,7 @@ from core.providers.keys import (
     store_key,
 )
 from core.providers.keys import scrub as mask_secret
-from core.providers.listing import fetch_models
+from core.providers.listing import ModelNeeded, fetch_models, resolve_model
 from core.providers.presets import (
     MOCK,
     PRESETS,
@@ -65,6 +65,7 @@ from core.stream.events import (
 )
 from core.stream.metrics import Metrics, Stall
 from core.stream.outcome import HttpInfo, ToolCall, Verdict
+from core.stream.verdict import SessionMetrics
 from core.stream.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
 
 __all__ = [
@@ -88,6 +89,7 @@ __all__ = [
     "KeyringStatus",
     "Metrics",
     "ModelListError",
+    "ModelNeeded",
     "Phase",
     "Ping",
     "Profile",
@@ -105,6 +107,7 @@ __all__ = [
     "RunRecorder",
     "RunSpec",
     "SessionFinished",
+    "SessionMetrics",
     "Stall",
     "StopSignal",
     "TextDelta",
@@ -136,6 +139,7 @@ __all__ = [
     "new_client",
     "profile_to_curl",
     "read_saved_run",
+    "resolve_model",
     "run",
     "run_session",
     "spec_to_curl",
