@@ -65,8 +65,8 @@ from core.stream.events import (
 )
 from core.stream.metrics import Metrics, Stall
 from core.stream.outcome import HttpInfo, ToolCall, Verdict
-from core.stream.verdict import SessionMetrics
 from core.stream.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
+from core.stream.verdict import SessionMetrics
 
 __all__ = [
     "AUTH_SCHEMES",
