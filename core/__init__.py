@@ -34,7 +34,7 @@ from core.providers.keys import (
     store_key,
 )
 from core.providers.keys import scrub as mask_secret
-from core.providers.listing import fetch_models
+from core.providers.listing import ModelNeeded, fetch_models, resolve_model
 from core.providers.presets import (
     MOCK,
     PRESETS,
@@ -67,6 +67,7 @@ from core.stream.events import (
 from core.stream.metrics import Metrics, Stall
 from core.stream.outcome import HttpInfo, ToolCall, Verdict, engine_failed
 from core.stream.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
+from core.stream.verdict import SessionMetrics
 
 __all__ = [
     "AUTH_SCHEMES",
@@ -90,6 +91,7 @@ __all__ = [
     "KeyringStatus",
     "Metrics",
     "ModelListError",
+    "ModelNeeded",
     "Phase",
     "Ping",
     "Profile",
@@ -107,6 +109,7 @@ __all__ = [
     "RunRecorder",
     "RunSpec",
     "SessionFinished",
+    "SessionMetrics",
     "Stall",
     "StopSignal",
     "TextDelta",
@@ -139,6 +142,7 @@ __all__ = [
     "new_client",
     "profile_to_curl",
     "read_saved_run",
+    "resolve_model",
     "run",
     "run_session",
     "spec_to_curl",

@@ -35,13 +35,26 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--dialect", default="auto", choices=("auto", *DIALECTS))
     d.add_argument("--json", action="store_true", help="print the verdict JSON")
 
-    p = sub.add_parser("probe", help="one live run against a provider")
+    p = sub.add_parser(
+        "probe",
+        help="one live run against a provider",
+        description="One live run against a provider: the text as it arrives, then the "
+        "verdict and timings.",
+        epilog="There is no total time limit by default, by design: long generations are "
+        "real. So a server that trickles one token every 40 s (under the 60 s stall "
+        "timeout) keeps a probe running for as long as it goes on; set --total-timeout to "
+        "bound it. Ctrl+C stops a probe and still gives its verdict.",
+    )
     p.add_argument(
         "--profile", help="take defaults from a saved profile or preset (flags override it)"
     )
     p.add_argument("--base-url", help="API base URL, or 'mock' for the built-in")
     p.add_argument("--dialect", choices=DIALECTS)
-    p.add_argument("--model")
+    p.add_argument(
+        "--model",
+        help="model id; without it, a real server's only model from its listing "
+        "(local servers), else exit 2 saying a model is needed",
+    )
     p.add_argument("--prompt", default="Write a short paragraph about streaming APIs.")
     p.add_argument("--system")
     p.add_argument("--max-tokens", type=int, help="default 1024")
@@ -51,8 +64,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key-env", metavar="NAME")
     p.add_argument("--connect-timeout", type=float, help="seconds, default 10")
     p.add_argument("--first-byte-timeout", type=float, help="seconds, default 60")
-    p.add_argument("--stall-timeout", type=float, help="seconds, default 60")
-    p.add_argument("--total-timeout", type=float, help="seconds, default none")
+    p.add_argument(
+        "--stall-timeout",
+        type=float,
+        help="seconds without generated content after the first byte, default 60",
+    )
+    p.add_argument(
+        "--total-timeout",
+        type=float,
+        help="seconds for the whole run, default none: no total limit, so a slow trickle "
+        "runs on (see below)",
+    )
     p.add_argument("--retries", type=int, default=0)
     p.add_argument("--continue-until-complete", type=int, default=0, metavar="K")
     p.add_argument("--save", metavar="FILE")

@@ -135,13 +135,15 @@ def probe_main(args: argparse.Namespace) -> int:
     base_url = args.base_url or (profile.base_url if profile else None)
     dialect = args.dialect or (profile.dialect if profile else None)
     model = args.model or (profile.model if profile else None)
-    if not (base_url and dialect and model):
+    # A real server (not the mock) can name its only model: asked before the run (below).
+    listed = bool(base_url) and base_url != "mock"
+    if not (base_url and dialect and (model or listed)):
         missing = [
             flag
             for flag, value in (
                 ("--base-url", base_url),
                 ("--dialect", dialect),
-                ("--model", model),
+                ("--model", model or listed),
             )
             if not value
         ]
@@ -161,10 +163,22 @@ def probe_main(args: argparse.Namespace) -> int:
         base_url = mock.base_urls[dialect]
     try:
         spec = build_spec(args, base_url, profile)
+        if not spec.model:
+            spec = spec.with_changes(model=_server_model(spec))
         return asyncio.run(_probe(spec, args))
     finally:
         if mock is not None:
             mock.stop()
+
+
+def _server_model(spec: RunSpec) -> str:
+    """The server's only model (local servers); else a usage error saying one is needed."""
+    from core.providers.listing import ModelNeeded, resolve_model
+
+    try:
+        return asyncio.run(resolve_model(spec))
+    except ModelNeeded as exc:
+        raise UsageError(f"{exc} with --model") from None
 
 
 async def _probe(spec: RunSpec, args: argparse.Namespace) -> int:

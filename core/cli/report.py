@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from core.stream.metrics import Metrics
 from core.stream.outcome import Verdict
 
 __all__ = ["WARNING_TEXT", "format_metrics", "format_report"]
@@ -10,7 +11,8 @@ __all__ = ["WARNING_TEXT", "format_metrics", "format_report"]
 WARNING_TEXT = {
     "missing_terminator": "the finish was seen but the stream's terminator ([DONE] / "
     "message_stop) never came",
-    "missing_finish_reason": "the terminator came after content, but no finish reason was sent",
+    "missing_finish_reason": "the terminator came after content, but no finish reason was sent "
+    "(a server that abandons a generation ends it this way)",
     "unterminated_final_event": "the body ended in the middle of an event (no closing blank line)",
     "nonstandard_stop_reason": "the stop value is not the API's own (a relay's translation)",
     "malformed_event": "an event's data was not valid JSON and was skipped",
@@ -21,6 +23,10 @@ WARNING_TEXT = {
     "usage_missing": "token usage was asked for and never came",
     "stall_observed": "a gap over the soft stall threshold occurred, then the stream resumed",
     "out_of_order": "an event arrived out of sequence (a sequence_number gap)",
+    "via_gateway": "a gateway answered (named in the explanation): the verdict is the gateway's "
+    "word, and a gateway may rewrite an upstream cut as a normal finish",
+    "nonstandard_terminator": "a relay appended OpenAI chat's data: [DONE] to a stream whose "
+    "API has no such line; it was read as a relay's terminator, not as data",
 }
 
 
@@ -30,19 +36,41 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:,.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
 
 
-def format_metrics(v: Verdict) -> list[str]:
+def _tokens_per_s(m: Metrics) -> str:
+    if m.output_tokens_per_s is not None:
+        return _fmt(m.output_tokens_per_s, "tok/s")
+    return f"– tok/s ({m.tokens_per_s_note})" if m.tokens_per_s_note else "– tok/s"
+
+
+_ENDED_BY = {
+    "content": "content resumed",
+    "error": "an error ended it",
+    "end": "the stream ended",
+    None: "still silent at the end",
+}
+
+
+def format_metrics(v: Verdict, scope: str = "") -> list[str]:
+    """The timing lines; `scope` labels them (e.g. "last segment") when a session mixes
+    scopes."""
     m = v.metrics
+    label = f"{scope}: " if scope else ""
     if m.ttfb_ms is None and m.total_ms is None:
-        return [f"  events {m.events} (no timings: a plain body)"]
+        return [f"  {label}events {m.events} (no timings: a plain body)"]
     source = "provider usage" if m.tokens_source == "usage" else "content chunks"
     lines = [
-        f"  TTFB {_fmt(m.ttfb_ms, 'ms')} · TTFT {_fmt(m.ttft_ms, 'ms')} · first answer "
-        f"{_fmt(m.first_answer_ms, 'ms')} · total {_fmt(m.total_ms, 'ms')}",
-        f"  ITL {_fmt(m.itl_ms, 'ms')} · {_fmt(m.output_tokens_per_s, 'tok/s')} "
-        f"(N from {source}) · {m.chunks} chunks · {m.events} events",
+        f"  {label}headers {_fmt(m.headers_ms, 'ms')} · TTFB {_fmt(m.ttfb_ms, 'ms')}"
+        f" · TTFT {_fmt(m.ttft_ms, 'ms')} · first answer {_fmt(m.first_answer_ms, 'ms')}"
+        f" · total {_fmt(m.total_ms, 'ms')}",
+        f"  {label}ITL {_fmt(m.itl_ms, 'ms')} · TPOT {_fmt(m.tpot_ms, 'ms')}"
+        f" · {_tokens_per_s(m)} (N from {source})"
+        f" · {m.chunks} chunks · {m.events} events",
     ]
     for stall in m.stalls:
-        lines.append(f"  stall observed: {stall.gap_ms:,.0f} ms gap at {stall.at_ms:,.0f} ms")
+        lines.append(
+            f"  {label}silence: {stall.gap_ms:,.0f} ms from {stall.at_ms:,.0f} ms"
+            f" ({_ENDED_BY.get(stall.ended_by, stall.ended_by)})"
+        )
     return lines
 
 
@@ -65,9 +93,21 @@ def format_report(v: Verdict, notes: list[str] | None = None, preview: int = 240
     for call in v.tool_calls:
         state = "complete" if call.complete else "INCOMPLETE"
         lines.append(f"  tool call {call.name} ({state}): {_preview(call.arguments, 120)}")
+    sm = v.session_metrics
     if v.input_tokens is not None or v.output_tokens is not None:
-        lines.append(f"  usage: input {v.input_tokens} · output {v.output_tokens} tokens")
-    lines += format_metrics(v)
+        scope = " (whole answer, summed over segments)" if sm is not None else ""
+        lines.append(f"  usage{scope}: input {v.input_tokens} · output {v.output_tokens} tokens")
+    if sm is not None:
+        lines += format_metrics(v, "last segment")
+        lines.append(
+            f"  whole answer: TTFT {_fmt(sm.ttft_ms, 'ms')} (first segment) · total "
+            f"{_fmt(sm.total_ms, 'ms')} (first send to last byte, waits included) · output "
+            f"{'–' if sm.output_tokens is None else sm.output_tokens} tokens · "
+            f"{sm.segments} segment{'s' if sm.segments != 1 else ''} · "
+            f"{sm.attempts} attempt{'s' if sm.attempts != 1 else ''}"
+        )
+    else:
+        lines += format_metrics(v)
     if v.actions:
         lines.append(f"  next: {', '.join(v.actions)}")
     for a in v.attempts:

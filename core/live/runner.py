@@ -31,9 +31,10 @@ from core.record.savefile import RunRecorder
 from core.stream.dialects import build_request
 from core.stream.events import ChunkReceived, Phase, Progress, RequestSent, ResponseStarted
 from core.stream.httpinfo import error_message, http_info, is_stream_content_type
+from core.stream.metrics import rate
 from core.stream.outcome import Verdict, bad_content_type, http_error, not_sent
 from core.stream.pipeline import Pipeline
-from core.stream.spec import HttpRequest, RunSpec, usage_requested
+from core.stream.spec import HttpRequest, RunSpec, stop_sequences_sent, usage_requested
 
 __all__ = ["Clock", "RunFinished", "new_client", "run"]
 
@@ -107,6 +108,7 @@ class _Session:
         self.key_bytes = spec.api_key.encode() if spec.api_key else b""  # once, not per read
         self.next_tick = self.start + _TICK_NS
         self.t0: int | None = None
+        self.headers_at: int | None = None  # the response headers' arrival (httpx trace)
         self.pipe = Pipeline(spec.dialect, soft_stall_s=spec.timeouts.soft_stall_s)
         self.first_byte: int | None = None
         self.last_byte: int | None = None
@@ -121,6 +123,8 @@ class _Session:
         now = self.clock()
         if name == "http11.send_request_headers.started" and self.t0 is None:
             self.t0 = now
+        elif name.endswith("receive_response_headers.complete") and self.headers_at is None:
+            self.headers_at = now
         self.queue.put_nowait(("phase", name, now))
 
     async def _pump(self) -> None:
@@ -156,7 +160,8 @@ class _Session:
             httpx.WriteTimeout,
         ) as exc:
             kind = "connect_failed" if self.response is None and self.t0 is None else "reset"
-            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
+            reason = why(exc, before_response=self.response is None)
+            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
         except (httpx.HTTPError, OSError) as exc:
             kind = "connect_failed" if self.response is None else "reset"
             self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
@@ -232,11 +237,7 @@ class _Session:
             since_content = (now - self.last_content) / 1e6
             if since_content >= self.spec.timeouts.soft_stall_s * 1000:
                 state = "stalled"
-        tps = None
-        if m.first_content_ns is not None and m.last_content_ns is not None:
-            span = m.last_content_ns - m.first_content_ns
-            if span > 0 and m.content_events > 1:
-                tps = (m.content_events - 1) / (span / 1e9)
+        tps, _ = rate(m.content_events, m.content_events, m.first_content_ns, m.last_content_ns)
         return Progress(
             state,
             since_byte,
@@ -291,7 +292,9 @@ class _Session:
 
     async def _on_headers(self, response: httpx.Response, t_abs: int) -> AsyncIterator[Any]:
         headers = dict(response.headers)
-        yield ResponseStarted(response.status_code, headers, self.rel(t_abs))
+        headers_t = self.rel(self.headers_at if self.headers_at is not None else t_abs)
+        self.pipe.metrics.on_headers(headers_t)
+        yield ResponseStarted(response.status_code, headers, headers_t)
         if self.recorder is not None:
             self.recorder.header(
                 attempt=self.attempt,
@@ -300,6 +303,7 @@ class _Session:
                 status=response.status_code,
                 headers=headers,
                 segment=self.segment,
+                headers_t_ns=headers_t,
             )
         info = http_info(response.status_code, headers)
         ok = 200 <= response.status_code < 300
@@ -320,7 +324,7 @@ class _Session:
         verdict = verdict.with_metrics(self.pipe.build_metrics(self.rel(end)))
         self._record_end("eof", verdict)
         self.early = RunFinished(
-            verdict, "eof", self.rel(end), self.request.redacted(), self.rel(end)
+            verdict, "eof", self.rel(end), self.request.redacted(), self.rel(end), self.t0
         )
 
     async def _read_error_body(self) -> tuple[bytes, list[Any]]:
@@ -379,6 +383,7 @@ class _Session:
                 total_ns=total,
                 usage_requested=usage_requested(self.spec.dialect, self.request.body),
                 transport_message=message,
+                stop_sequences_sent=stop_sequences_sent(self.spec.dialect, self.request.body),
             )
         if transport == "connect_failed" and self.recorder is not None:
             self.recorder.header(

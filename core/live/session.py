@@ -3,7 +3,9 @@
 Yields every runner event unchanged, plus `AttemptStarted` before each run (with the offset
 of that run's t0 on the session's time axis) and one `SessionFinished` at the end whose
 verdict is the final segment's, with the stitched text, the union of warnings, usage summed
-over segments, and the `attempts` and `segments` lists (DESIGN §6).
+over segments, the `attempts` and `segments` lists and the whole answer's `session_metrics`
+(DESIGN §6). A retry the breaker refuses is listed in `attempts` but never becomes the
+segment's verdict: that stays the last attempt that was sent.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.live.runner import Clock, RunFinished, run
 from core.record.savefile import RunRecorder
 from core.stream.outcome import Verdict, not_sent
 from core.stream.spec import RunSpec
+from core.stream.verdict import SessionMetrics
 
 __all__ = ["AttemptStarted", "SessionFinished", "combine", "run_session"]
 
@@ -92,12 +95,15 @@ async def run_session(
     current = spec
     attempt = retry_count = 0
     waited, reason = 0.0, ""
+    span = _Span()
+    sent: Verdict | None = None  # the segment's last attempt that was really sent
     if previous is not None and previous.parts:
         spec = previous.spec or spec
         segments = list(previous.parts)
         runs = list(previous.runs)
         attempts = list(previous.attempts)
         text = previous.text
+        span.carried_ns = _total_ns(previous.verdict)
         plan = build_continuation(spec, text, segments[-1][0])
         current, method, trimmed = plan.spec, plan.method, plan.trimmed
         kind, reason = "continue", "continue"
@@ -108,7 +114,9 @@ async def run_session(
             attempt, len(segments), kind, method, waited, reason, clock() - start, current
         )
         finished: RunFinished | None = None
-        if breaker is not None and not breaker.allow(wall()):
+        refused = breaker is not None and not breaker.allow(wall())
+        if refused:
+            assert breaker is not None
             finished = _refused(current, breaker.state(wall()).retry_in_s)
             yield finished
         else:
@@ -131,13 +139,18 @@ async def run_session(
                 breaker.record(finished.verdict, wall())
         assert finished is not None
         runs.append(finished)
+        span.add(finished)
         verdict = finished.verdict
         attempt += 1
         if retries or attempts:
             attempts.append(
                 {"verdict": verdict.label, "waited_s": round(waited, 3), "reason": reason or kind}
             )
-        decision = decide(verdict, retry_count, rng, policy) if retries else None
+        if refused and sent is not None:
+            verdict = sent  # the refusal is listed in attempts; the segment keeps what was sent
+        elif not refused:
+            sent = verdict
+        decision = decide(verdict, retry_count, rng, policy) if retries and not refused else None
         if isinstance(decision, Retry):
             retry_count += 1
             kind, waited, reason = "retry", decision.delay_s, decision.reason
@@ -147,8 +160,10 @@ async def run_session(
         joined = stitch(text, verdict.text, trimmed) if segments else verdict.text
         segments.append((verdict, method or "original"))
         text = joined
+        sent = None
         if (
-            len(segments) > continuations
+            refused
+            or len(segments) > continuations
             or "continue" not in verdict.actions
             or (cancel is not None and cancel.is_set())
         ):
@@ -159,8 +174,52 @@ async def run_session(
             break
         current, method, trimmed = plan.spec, plan.method, plan.trimmed
         kind, waited, reason, retry_count = "continue", 0.0, "continue", 0
-    yield SessionFinished(
-        combine(segments, text, attempts), tuple(runs), tuple(segments), text, spec, tuple(attempts)
+    whole = combine(segments, text, attempts)
+    if len(runs) > 1 or len(segments) > 1:
+        whole = replace(whole, session_metrics=_session_metrics(segments, runs, span))
+    yield SessionFinished(whole, tuple(runs), tuple(segments), text, spec, tuple(attempts))
+
+
+@dataclass(slots=True)
+class _Span:
+    """First send to the last run's end on the session clock, backoff waits included; a
+    session resumed later (Continue pressed after the fact) carries the earlier total, not
+    the time the user took to press it."""
+
+    carried_ns: int = 0
+    first_t0: int | None = None
+    last_end: int | None = None
+
+    def add(self, finished: RunFinished) -> None:
+        if finished.t0_abs_ns is None:  # refused, or no connection: nothing was sent
+            return
+        if self.first_t0 is None:
+            self.first_t0 = finished.t0_abs_ns
+        self.last_end = finished.t0_abs_ns + (finished.total_ns or 0)
+
+    @property
+    def total_ns(self) -> int | None:
+        if self.first_t0 is None or self.last_end is None:
+            return self.carried_ns or None
+        return self.carried_ns + self.last_end - self.first_t0
+
+
+def _total_ns(verdict: Verdict) -> int:
+    sm = verdict.session_metrics
+    total = sm.total_ms if sm is not None else verdict.metrics.total_ms
+    return round(total * 1e6) if total is not None else 0
+
+
+def _session_metrics(
+    segments: list[tuple[Verdict, str]], runs: list[RunFinished], span: _Span
+) -> SessionMetrics:
+    total = span.total_ns
+    return SessionMetrics(
+        ttft_ms=segments[0][0].metrics.ttft_ms,
+        total_ms=None if total is None else total / 1e6,
+        output_tokens=_sum(v.output_tokens for v, _ in segments),
+        segments=len(segments),
+        attempts=len(runs),
     )
 
 

@@ -65,6 +65,12 @@ def check_request(request: HttpRequest) -> None:
 _SECRET_HEADER_NAMES = {"authorization", "x-api-key", "api-key", "x-goog-api-key"}
 
 
-def why(exc: BaseException) -> str:
+def why(exc: BaseException, *, before_response: bool = False) -> str:
     text = str(exc) or type(exc).__name__
+    if before_response and "Receive buffer too long" in text:
+        # httpcore gives h11 a 100 KiB limit for an incomplete event: the header block
+        return (
+            "the response headers are larger than the HTTP client accepts "
+            "(over 100 KiB), so no response was read"
+        )
     return " ".join(text.split())[:200]

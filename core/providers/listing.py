@@ -20,7 +20,12 @@ from core.stream.dialects import build_request
 from core.stream.dialects.base import join_url
 from core.stream.spec import RunSpec
 
-__all__ = ["fetch_models", "models_url"]
+__all__ = ["ModelNeeded", "fetch_models", "fetch_spec_models", "models_url", "resolve_model"]
+
+
+class ModelNeeded(ModelListError):
+    """No model was given and the server does not serve exactly one: the user must pick."""
+
 
 _PATHS = {
     "openai-chat": "/models",
@@ -54,7 +59,13 @@ async def fetch_models(
     """Model ids in the API's order. `api_key` (e.g. typed but not yet stored) is used
     instead of the profile's key reference. Raises `ModelListError`, `KeyUnavailable`."""
     overrides: dict[str, Any] = {} if api_key is None else {"api_key": api_key}
-    spec = profile.to_spec(None, **overrides)
+    return await fetch_spec_models(profile.to_spec(None, **overrides), client, timeout_s=timeout_s)
+
+
+async def fetch_spec_models(
+    spec: RunSpec, client: httpx.AsyncClient | None = None, *, timeout_s: float = 15.0
+) -> list[str]:
+    """`fetch_models` for a run already specified (its key, headers, proxy and TLS)."""
     headers = {
         k: v for k, v in build_request(spec).headers.items() if k.lower() not in _NOT_HEADERS
     }
@@ -75,6 +86,42 @@ async def fetch_models(
         if own:
             await http.aclose()
     return models
+
+
+async def resolve_model(
+    target: Profile | RunSpec,
+    client: httpx.AsyncClient | None = None,
+    *,
+    api_key: str | None = None,
+    timeout_s: float = 15.0,
+) -> str:
+    """The model of a profile or run spec, or, when it has none (local-server presets:
+    llama.cpp, vLLM, LM Studio, LiteLLM), the server's only model from its listing. Raises
+    `ModelNeeded` with a one-line message when the listing fails or holds no model or
+    several (`KeyUnavailable` when the profile's key cannot be read).
+
+    Call it before the run, never during one: llama-cpp-python abandons a generation when
+    any other request reaches it, a model listing included."""
+    if target.model and target.model.strip():
+        return target.model
+    where = _safe_url(target.base_url)
+    try:
+        if isinstance(target, RunSpec):
+            models = await fetch_spec_models(target, client, timeout_s=timeout_s)
+        else:
+            models = await fetch_models(target, client, api_key=api_key, timeout_s=timeout_s)
+    except ModelListError as exc:
+        raise ModelNeeded(
+            f"no model given, and the server's model listing failed ({exc}): name a model"
+        ) from None
+    if len(models) == 1:
+        return models[0]
+    if not models:
+        raise ModelNeeded(f"no model given, and {where} lists no models: name a model")
+    shown = ", ".join(models[:5]) + (", …" if len(models) > 5 else "")
+    raise ModelNeeded(
+        f"no model given, and {where} serves {len(models)} models ({shown}): name one"
+    )
 
 
 async def _get(

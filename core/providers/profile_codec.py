@@ -84,6 +84,14 @@ def parse_profiles(data: bytes, path: Path) -> Iterator[tuple[str, dict[str, Any
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_of(str(exc))
         raise ProfileFileError(f"{path}: {exc}", path, line) from None
+    except RecursionError:  # tomllib recurses per nesting level: thousands deep end here
+        raise ProfileFileError(
+            f"{path}: values are nested too deeply to read (arrays or tables inside one "
+            f"another more than {MAX_DEPTH} levels)",
+            path,
+        ) from None
+    if _depth_over(doc, MAX_DEPTH):  # readable, but too deep to copy or send safely
+        raise ProfileFileError(f"{path}: values are nested more than {MAX_DEPTH} levels deep", path)
     version = doc.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise ProfileFileError(
@@ -109,6 +117,23 @@ def parse_profiles(data: bytes, path: Path) -> Iterator[tuple[str, dict[str, Any
             raise ProfileFileError(f"{path}: {where}: a second profile of that name", path)
         seen.add(values["name"].casefold())
         yield where, values
+
+
+MAX_DEPTH = 64  # far beyond any real profile (extra parameters are a few levels deep)
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether arrays/tables nest deeper than `limit`; iterative, so it cannot recurse."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def _line_of(message: str) -> int | None:

@@ -31,7 +31,7 @@ from core.stream.events import (
 from core.stream.httpinfo import error_message, http_info, is_stream_content_type
 from core.stream.outcome import Verdict, bad_content_type, http_error
 from core.stream.pipeline import Pipeline
-from core.stream.spec import DIALECTS, usage_requested
+from core.stream.spec import DIALECTS, stop_sequences_sent, usage_requested
 
 __all__ = ["DiagnoseError", "Replay", "detect_dialect", "diagnose_bytes"]
 
@@ -278,6 +278,9 @@ def _replay_saved(text: str, dialect: str) -> Replay:
     info = http_info(status, headers)
     body = b"".join(c for _, c in attempt.chunks)
     pipe = Pipeline(chosen)
+    headers_t = (attempt.header.get("response") or {}).get("t_ns")
+    if isinstance(headers_t, int) and not isinstance(headers_t, bool):
+        pipe.metrics.on_headers(headers_t)
     if not 200 <= status < 300 or not is_stream_content_type(info.content_type, chosen):
         for t_ns, _ in attempt.chunks:
             pipe.metrics.on_chunk(t_ns)
@@ -300,5 +303,6 @@ def _replay_saved(text: str, dialect: str) -> Replay:
         live=True,
         usage_requested=usage_requested(chosen, request_body),
         total_ns=total_ns,
+        stop_sequences_sent=stop_sequences_sent(chosen, request_body),
     )
     return replay

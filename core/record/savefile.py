@@ -47,6 +47,7 @@ class RunRecorder:
         status: int | None,
         headers: dict[str, str] | None,
         segment: int = 0,
+        headers_t_ns: int | None = None,  # t0 → response headers received
     ) -> None:
         red = request.redacted()
         self._write(
@@ -66,7 +67,7 @@ class RunRecorder:
                 },
                 "response": None
                 if status is None
-                else {"status": status, "headers": headers or {}},
+                else {"status": status, "headers": headers or {}, "t_ns": headers_t_ns},
             }
         )
 

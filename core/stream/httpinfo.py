@@ -11,7 +11,13 @@ from collections.abc import Mapping
 
 from core.stream.outcome import HttpInfo
 
-__all__ = ["error_message", "http_info", "is_stream_content_type", "parse_retry_after"]
+__all__ = [
+    "error_message",
+    "gateway_of",
+    "http_info",
+    "is_stream_content_type",
+    "parse_retry_after",
+]
 
 _STREAM_TYPES = (
     "text/event-stream",
@@ -71,12 +77,40 @@ def is_stream_content_type(content_type: str | None, dialect: str) -> bool:
     return content_type in _STREAM_TYPES or (dialect == "ollama" and content_type == "text/plain")
 
 
+# Response headers that name a gateway (DESIGN §3): (prefix of the lower-cased name, gateway).
+_GATEWAYS = (
+    ("x-litellm-", "LiteLLM"),
+    ("x-openrouter-", "OpenRouter"),
+    ("x-portkey-", "Portkey"),
+    ("helicone-", "Helicone"),
+    ("cf-aig-", "Cloudflare AI Gateway"),
+)
+
+
+def gateway_of(headers: Mapping[str, str]) -> tuple[str, str] | None:
+    """(gateway name, the header that shows it) when the response came through a gateway.
+
+    OpenRouter also shows itself by `x-generation-id` with a `gen-` value (its generation
+    ids), which no provider sends."""
+    for key, value in headers.items():
+        name = key.lower()
+        for prefix, gateway in _GATEWAYS:
+            if name.startswith(prefix):
+                return gateway, name
+        if name == "x-generation-id" and str(value).startswith("gen-"):
+            return "OpenRouter", name
+    return None
+
+
 def http_info(status: int, headers: Mapping[str, str], now: float | None = None) -> HttpInfo:
+    gateway = gateway_of(headers)
     return HttpInfo(
         status=status,
         request_id=_get(headers, "x-request-id") or _get(headers, "request-id"),
         retry_after_s=parse_retry_after(headers, now),
         content_type=media_type(headers),
+        gateway=gateway[0] if gateway else None,
+        gateway_header=gateway[1] if gateway else None,
     )
 
 

@@ -35,7 +35,7 @@ TRANSPORT_ENDINGS = (
 )
 
 _TRANSPORT_TEXT = {
-    "reset": "the connection was reset mid-body",
+    "reset": "the connection was reset or closed before the body's end",
     "connect_failed": "the connection could not be made",
     "first_byte_timeout": "no byte arrived within the first-byte timeout",
     "read_timeout": "httpx's read timeout expired",
@@ -94,9 +94,22 @@ def _http_retryable(status: int) -> bool:
     return status in (408, 409, 429, 529) or 500 <= status < 600
 
 
+def _numeric_code(detail: str | None) -> int | None:
+    """An in-stream error code that is an HTTP status (LiteLLM sends `"code": "500"` for
+    every upstream reset or stall): a number or a numeric string, 100–599."""
+    text = (detail or "").strip()
+    if not text.isdecimal() or len(text) != 3:
+        return None
+    status = int(text)
+    return status if 100 <= status < 600 else None
+
+
 def _upstream_retryable(detail: str | None) -> bool:
     if detail is None:
         return True
+    status = _numeric_code(detail)
+    if status is not None:
+        return _http_retryable(status)  # exactly like the HTTP status
     if any(h.lower() in detail.lower() for h in _NOT_RETRYABLE_HINTS):
         return False
     return any(h in detail.lower() for h in _RETRYABLE_HINTS)
@@ -152,9 +165,11 @@ def http_error(dialect: str, http: HttpInfo, message: str) -> Verdict:
         dialect,
         "http_error",
         detail,
+        warnings=_gateway_warning(http),
         http=http,
         actions=actions_for("http_error", detail, had_output=False, status=http.status),
-        explanation=f"HTTP {http.status} before the stream began{said}.{wait}",
+        explanation=f"HTTP {http.status} before the stream began{said}.{wait}"
+        + gateway_sentence(http),
     )
 
 
@@ -164,10 +179,26 @@ def bad_content_type(dialect: str, http: HttpInfo, message: str) -> Verdict:
         dialect,
         "protocol_error",
         "bad_content_type",
+        warnings=_gateway_warning(http),
         http=http,
         actions=("retry",),
         explanation=f"HTTP {http.status} came with Content-Type "
-        f"{http.content_type or 'none'}, not a stream{said}.",
+        f"{http.content_type or 'none'}, not a stream{said}." + gateway_sentence(http),
+    )
+
+
+def _gateway_warning(http: HttpInfo | None) -> tuple[str, ...]:
+    return ("via_gateway",) if http is not None and http.gateway else ()
+
+
+def gateway_sentence(http: HttpInfo | None) -> str:
+    """What `via_gateway` means, naming the gateway and the header that showed it."""
+    if http is None or not http.gateway:
+        return ""
+    seen = f" (header {http.gateway_header})" if http.gateway_header else ""
+    return (
+        f" The response came through {http.gateway}{seen}: this verdict is the gateway's "
+        "word, since a gateway may rewrite an upstream cut as a normal finish."
     )
 
 
@@ -181,6 +212,7 @@ def classify(
     usage_requested: bool = False,
     stall_observed: bool = False,
     transport_message: str = "",
+    stop_sequences_sent: bool = False,
 ) -> Verdict:
     """Judge a body from the dialect's facts and how the transport ended."""
     warnings: list[str] = []
@@ -198,7 +230,26 @@ def classify(
         ToolCall(c.id, c.name, c.arguments, c.complete) for _, c in sorted(facts.tool_calls.items())
     )
     incomplete_call = any(not c.complete for c in calls)
-    outcome, detail, because = _decide(facts, transport, transport_message, calls, warnings)
+    outcome, detail, because = _decide(facts, transport, transport_message, calls, warnings, http)
+    finish = facts.finish
+    if (
+        stop_sequences_sent
+        and (outcome, detail) == ("completed", "natural")
+        and finish is not None
+        and finish.covers_stop_sequence
+    ):
+        detail = "natural_or_stop_sequence"
+        because = because.replace(
+            "The model finished naturally",
+            "The model finished naturally or at one of the request's stop sequences "
+            "(the API's plain stop covers both and cannot tell which)",
+            1,
+        )
+    if facts.nonstandard_terminator:
+        warnings.append("nonstandard_terminator")
+    if http is not None and http.gateway:
+        warnings.append("via_gateway")
+        because += gateway_sentence(http)
     if facts.malformed and outcome != "protocol_error":
         warnings.append("malformed_event")
     if incomplete_call and outcome in ("truncated", "protocol_error", "interrupted"):
@@ -244,14 +295,21 @@ def _decide(
     transport_message: str,
     calls: tuple[ToolCall, ...],
     warnings: list[str],
+    http: HttpInfo | None = None,
 ) -> tuple[str, str | None, str]:
     finish = facts.finish
     cut = _TRANSPORT_TEXT.get(transport, transport)
+    if transport == "reset" and http is None and facts.events == 0:
+        cut = "the connection broke before the response headers were complete"
     if transport_message:
         cut = f"{cut} ({transport_message})"
     if facts.error is not None:
         err = facts.error
         msg = f": {err.message}" if err.message else ""
+        status = _numeric_code(err.code)
+        if status is not None:
+            kind = "retryable" if _http_retryable(status) else "not retryable"
+            msg += f" (code {status} is an HTTP status: {kind}, as that status would be)"
         return (
             "upstream_error",
             err.code,
@@ -272,6 +330,8 @@ def _decide(
         tail = ""
         if "missing_terminator" in warnings:
             tail = f", but the terminator never came ({cut})"
+        elif transport != "eof":  # a failure after the end signal is reported, not ignored
+            tail = f"; after the end signal {cut}"
         if finish.outcome == "unknown":
             return (
                 "protocol_error",
@@ -311,12 +371,25 @@ def _decide(
         )
     if facts.terminator_seen:
         if facts.had_output:
+            # llama-cpp-python sends exactly this when it abandons a generation (another
+            # request reached it), then leaves the body unfinished: never a completion.
             warnings.append("missing_finish_reason")
+            said = (
+                f"The stream sent {facts.terminator_name} after content but never a finish "
+                "reason, so nothing says the answer is whole (a server that abandons a "
+                "generation ends it this way)"
+            )
+            if transport == "eof":
+                return ("interrupted", "no_finish_reason", f"{said}.")
+            detail = "connection_reset" if transport == "reset" else transport
+            return ("interrupted", detail, f"{said}; then {cut}.")
+        if transport != "eof":
+            detail = "connection_reset" if transport == "reset" else transport
             return (
-                "completed",
-                "natural",
-                f"The stream ended with {facts.terminator_name} after content but without "
-                "a finish reason; read as complete with a warning.",
+                "interrupted",
+                detail,
+                f"The stream sent {facts.terminator_name} with no content and no finish "
+                f"reason; then {cut}.",
             )
         # `missing_finish_reason` means "[DONE] after content": with nothing before the
         # terminator the stream is simply empty.

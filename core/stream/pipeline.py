@@ -90,8 +90,12 @@ class Pipeline:
             unterminated = unterminated and self.parser.facts.last_event_malformed
         return DecodeFlags(dec.bom_stripped, dec.utf8_replaced > 0, unterminated)
 
-    def build_metrics(self, total_ns: int | None) -> Metrics:
-        return self.metrics.build(total_ns, self.parser.facts.output_tokens)
+    def build_metrics(
+        self, total_ns: int | None, *, ended: bool = False, ended_by_end: bool = False
+    ) -> Metrics:
+        return self.metrics.build(
+            total_ns, self.parser.facts.output_tokens, ended=ended, ended_by_end=ended_by_end
+        )
 
     def verdict(
         self,
@@ -102,8 +106,9 @@ class Pipeline:
         usage_requested: bool = False,
         total_ns: int | None = None,
         transport_message: str = "",
+        stop_sequences_sent: bool = False,
     ) -> Verdict:
-        metrics = self.build_metrics(total_ns)
+        metrics = self.build_metrics(total_ns, ended=True, ended_by_end=transport == "eof")
         verdict = classify(
             self.parser.facts,
             transport=transport,
@@ -111,7 +116,8 @@ class Pipeline:
             http=http,
             live=live,
             usage_requested=usage_requested,
-            stall_observed=bool(metrics.stalls),
+            stall_observed=bool(metrics.resumed_stalls),
             transport_message=transport_message,
+            stop_sequences_sent=stop_sequences_sent,
         )
         return verdict.with_metrics(metrics)

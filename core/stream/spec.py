@@ -6,7 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["DIALECTS", "HttpRequest", "RunSpec", "Timeouts", "mask_headers", "usage_requested"]
+__all__ = [
+    "DIALECTS",
+    "HttpRequest",
+    "RunSpec",
+    "Timeouts",
+    "mask_headers",
+    "stop_sequences_sent",
+    "usage_requested",
+]
 
 DIALECTS = ("openai-chat", "openai-responses", "anthropic", "gemini", "ollama")
 
@@ -109,3 +117,21 @@ def usage_requested(dialect: str, body: dict[str, Any]) -> bool:
     if dialect == "openai-chat":
         return bool((body.get("stream_options") or {}).get("include_usage"))
     return True
+
+
+def stop_sequences_sent(dialect: str, body: dict[str, Any]) -> bool:
+    """Whether the request asked for stop sequences (wherever the dialect puts them), so a
+    plain stop may mean one matched."""
+    if not isinstance(body, dict):
+        return False
+    if dialect == "openai-chat":
+        found: Any = body.get("stop")
+    elif dialect == "gemini":
+        config = body.get("generationConfig")
+        found = config.get("stopSequences") if isinstance(config, dict) else None
+    elif dialect == "ollama":
+        options = body.get("options")
+        found = options.get("stop") if isinstance(options, dict) else None
+    else:
+        found = body.get("stop_sequences")
+    return bool(found)

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.stream.metrics import Metrics
 
-__all__ = ["DecodeFlags", "HttpInfo", "ToolCall", "Verdict"]
+__all__ = ["DecodeFlags", "HttpInfo", "SessionMetrics", "ToolCall", "Verdict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,8 @@ class HttpInfo:
     request_id: str | None = None
     retry_after_s: float | None = None
     content_type: str | None = None
+    gateway: str | None = None  # a gateway named by the response headers (LiteLLM, ...)
+    gateway_header: str | None = None  # the header that named it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -24,7 +26,47 @@ class HttpInfo:
             "request_id": self.request_id,
             "retry_after_s": self.retry_after_s,
             "content_type": self.content_type,
+            "gateway": self.gateway,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMetrics:
+    """The whole answer's figures after retries or continuations (DESIGN §6), beside the
+    top-level `metrics`, which are the last segment's."""
+
+    ttft_ms: float | None  # the first segment's
+    total_ms: float | None  # first send to the last segment's end, backoff waits included
+    output_tokens: int | None  # summed over segments
+    segments: int
+    attempts: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
+            "total_ms": None if self.total_ms is None else round(self.total_ms, 3),
+            "output_tokens": self.output_tokens,
+            "segments": self.segments,
+            "attempts": self.attempts,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> SessionMetrics | None:
+        if not isinstance(data, dict):
+            return None
+
+        def num(key: str) -> Any:
+            value = data.get(key)
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            return value if ok else None
+
+        return cls(
+            num("ttft_ms"),
+            num("total_ms"),
+            num("output_tokens"),
+            int(num("segments") or 0),
+            int(num("attempts") or 0),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +105,7 @@ class Verdict:
     metrics: Metrics = field(default_factory=Metrics)
     attempts: tuple[dict[str, Any], ...] = ()
     segments: tuple[dict[str, Any], ...] = ()
+    session_metrics: SessionMetrics | None = None  # set when retries or continuations ran
     response_id: str | None = None  # for a Responses continuation; not in the JSON
 
     @property
@@ -100,6 +143,7 @@ class Verdict:
             "metrics": self.metrics.to_json(),
             "attempts": list(self.attempts),
             "segments": list(self.segments),
+            "session_metrics": self.session_metrics.to_json() if self.session_metrics else None,
         }
 
     @classmethod
@@ -131,4 +175,5 @@ class Verdict:
             metrics=Metrics.from_json(data.get("metrics")),
             attempts=tuple(data.get("attempts") or ()),
             segments=tuple(data.get("segments") or ()),
+            session_metrics=SessionMetrics.from_json(data.get("session_metrics")),
         )

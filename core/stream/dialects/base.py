@@ -56,6 +56,9 @@ class Finish:
     detail: str | None
     evidence: str
     nonstandard: bool = False
+    # The API's plain "stop" also covers "a stop sequence matched" (OpenAI chat `stop`,
+    # Gemini `STOP`, Ollama `stop`): with stop sequences in the request it cannot tell which.
+    covers_stop_sequence: bool = False
 
 
 @dataclass(slots=True)
@@ -91,6 +94,7 @@ class StreamFacts:
     finish_is_end: bool = False  # Gemini, Ollama: the finish is the end; no terminator
     terminator_seen: bool = False
     terminator_name: str = ""
+    nonstandard_terminator: bool = False  # a relay's `data: [DONE]` where the API has none
     error: ProviderError | None = None
     error_evidence: str = ""
     prompt_blocked: str | None = None
@@ -161,7 +165,14 @@ class Parser(ABC):
         """Turn one decoded JSON payload into normalized events appended to `out`."""
 
     def parse_text(self, name: str, data: str, t_ns: int, out: list[StreamEvent]) -> bool:
-        """A data payload that is not JSON; return True when the dialect knows it."""
+        """A data payload that is not JSON; return True when the dialect knows it.
+
+        A relay (LiteLLM) appends OpenAI chat's `data: [DONE]` to streams whose API has no
+        such line (Responses, Anthropic, Gemini): a nonstandard terminator, not corruption.
+        It ends nothing: the dialect's own end signal still decides."""
+        if self.framing == "sse" and data.strip() == "[DONE]":
+            self.facts.nonstandard_terminator = True
+            return True
         return False
 
     # --- helpers that keep facts and events in step ---

@@ -19,7 +19,7 @@ _FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", 
 def map_finish(raw: str) -> Finish:
     evidence = f'finishReason "{raw}"'
     if raw == "STOP":
-        return Finish(raw, "completed", "natural", evidence)
+        return Finish(raw, "completed", "natural", evidence, covers_stop_sequence=True)
     if raw == "MAX_TOKENS":
         return Finish(raw, "truncated", "max_tokens", evidence)
     if raw in _FILTERED or raw.startswith("IMAGE_"):

@@ -15,7 +15,7 @@ __all__ = ["OllamaParser", "build_request", "map_finish"]
 def map_finish(raw: str) -> Finish:
     evidence = f'done_reason "{raw}" on the done line'
     if raw == "stop":
-        return Finish(raw, "completed", "natural", evidence)
+        return Finish(raw, "completed", "natural", evidence, covers_stop_sequence=True)
     if raw == "length":
         return Finish(raw, "truncated", "max_tokens", evidence)
     return Finish(raw, "unknown", None, evidence)

@@ -42,7 +42,7 @@ def map_finish(raw: str, refusal: bool, stop_reason: Any, where: str) -> Finish:
             return Finish(
                 raw, "completed", "stop_sequence", evidence + f' with stop_reason "{stop_reason}"'
             )
-        return Finish(raw, outcome, detail, evidence)
+        return Finish(raw, outcome, detail, evidence, covers_stop_sequence=raw == "stop")
     if raw in _FOREIGN:
         outcome, detail = _FOREIGN[raw]
         return Finish(raw, outcome, detail, evidence + ", a relay's nonstandard value", True)

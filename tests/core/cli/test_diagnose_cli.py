@@ -43,8 +43,11 @@ def test_json_output_has_every_contract_key(capsys, tmp_path: Path) -> None:
         "metrics",
         "attempts",
         "segments",
+        "session_metrics",
     }
     assert set(data["metrics"]) >= {
+        "headers_ms",
+        "tpot_ms",
         "ttfb_ms",
         "ttft_ms",
         "first_answer_ms",

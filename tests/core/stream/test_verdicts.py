@@ -10,12 +10,15 @@ from core.record.diagnose import diagnose_bytes
 from tests.core import bodies as b
 
 PLAIN_METRICS = {
+    "headers_ms": None,
     "ttfb_ms": None,
     "ttft_ms": None,
     "first_answer_ms": None,
     "itl_ms": None,
     "output_tokens_per_s": None,
+    "tokens_per_s_note": "a plain body has no timings",
     "total_ms": None,
+    "tpot_ms": None,
     "chunks": 0,
     "tokens_source": "chunks",
     "stalls": [],
@@ -46,6 +49,7 @@ def expect(got: dict[str, Any], *, evidence: str, **want: Any) -> None:
         "http": None,
         "attempts": [],
         "segments": [],
+        "session_metrics": None,
     }
     full.update(want)
     full["retryable"] = "retry" in full["actions"]
@@ -241,12 +245,13 @@ def test_chat_missing_done_after_finish() -> None:
 def test_chat_done_without_finish_after_content() -> None:
     expect(
         judge(b.chat("x", finish=None)),
-        evidence="without a finish reason",
+        evidence="never a finish reason",
         dialect="openai-chat",
-        outcome="completed",
-        detail="natural",
+        outcome="interrupted",
+        detail="no_finish_reason",
         text="x",
         warnings=["missing_finish_reason"],
+        actions=["retry", "continue"],
     )
 
 
@@ -278,7 +283,7 @@ def test_chat_unknown_finish_reason_even_with_done() -> None:
 
 def test_empty_string_finish_counts_as_none() -> None:
     got = judge(b.chat("x", finish=""))
-    assert (got["outcome"], got["raw_stop_reason"]) == ("completed", None)
+    assert (got["outcome"], got["raw_stop_reason"]) == ("interrupted", None)
     assert got["warnings"] == ["missing_finish_reason"]
 
 
