@@ -49,8 +49,9 @@ async def test_gap_that_resumes_is_stall_observed(mock: MockServer) -> None:
     verdict = events[-1].verdict
     assert verdict.label == "completed/natural"
     assert "stall_observed" in verdict.warnings
-    (stall,) = verdict.metrics.stalls
-    assert stall.gap_ms >= 200
+    # the scripted 400 ms pause is listed (a loaded machine may add shorter ones)
+    (stall,) = [s for s in verdict.metrics.stalls if s.gap_ms >= 380]
+    assert stall.ended_by == "content"
     states = [e.state for e in events if isinstance(e, Progress)]
     assert "stalled" in states  # the live state said so while it happened
 
