@@ -44,6 +44,7 @@ def add_compare_parser(sub: Any) -> None:
     c.add_argument("--repeat", type=int, default=1, metavar="K")
     c.add_argument("--pause", type=float, default=0.0, metavar="S", help="between rounds")
     c.add_argument("--mode", choices=MODES, default="race")
+    c.add_argument("--retries", type=int, default=0, help="per run (a lane may override)")
     c.add_argument("--metrics", choices=tuple(DEFINITIONS), default="streamscope")
     out = c.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
@@ -102,7 +103,8 @@ def _build_lanes(items: list[LaneArgs], args: argparse.Namespace, mock: Any) -> 
         label = item.label or model or f"lane {i}"
         if any(lane.label == label for lane in lanes):
             label = f"{label} ({i})"
-        lanes.append(Lane(label, spec, profile.price if profile is not None else None))
+        price = profile.price if profile is not None else None
+        lanes.append(Lane(label, spec, price, ns.retries))
     return lanes
 
 

@@ -65,7 +65,7 @@ class LaneArgs:
             first_byte_timeout=v.get("first-byte-timeout"),
             stall_timeout=v.get("stall-timeout"),
             total_timeout=v.get("total-timeout"),
-            retries=v.get("retries", 0),
+            retries=v.get("retries", getattr(shared, "retries", 0)),
             continue_until_complete=0,
         )
 

@@ -71,6 +71,7 @@ class Lane:
     label: str
     spec: RunSpec
     price: Price | None = None  # the profile's own price; else genai-prices, else unknown
+    retries: int = 0  # per run, under the default RetryPolicy (a retried run is one run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,6 @@ class RacePlan:
     mode: str = "race"
     repeat: int = 1
     pause_s: float = 0.0  # between rounds
-    retries: int = 0  # per run, under the default RetryPolicy
     gate_hold_s: float = 15.0  # the gate opens after this even if a lane never connected
 
     def __post_init__(self) -> None:
@@ -89,7 +89,7 @@ class RacePlan:
             raise ValueError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
         if self.repeat < 1:
             raise ValueError("repeat must be at least 1")
-        if not self.pause_s >= 0 or self.retries < 0:
+        if not self.pause_s >= 0 or any(lane.retries < 0 for lane in self.lanes):
             raise ValueError("pause and retries must be >= 0")
         labels = [lane.label for lane in self.lanes]
         if len(set(labels)) != len(labels):
@@ -295,7 +295,7 @@ class Race:
         client: httpx.AsyncClient | None,
         gate: StartGate | None,
     ) -> LaneRun:
-        spec = self.plan.lanes[lane].spec
+        spec, retries = self.plan.lanes[lane].spec, self.plan.lanes[lane].retries
         ticket = gate.ticket() if gate is not None else None
         collector = StampCollector(spec.dialect)
         path = self._save_path(lane, index)
@@ -306,7 +306,7 @@ class Race:
         try:
             async for event in run_session(
                 spec,
-                retries=self.plan.retries,
+                retries=retries,
                 cancel=self._cancel,
                 recorder=recorder,
                 client=client,

@@ -180,3 +180,25 @@ def test_a_plan_needs_two_to_sixteen_distinct_lanes(mock: MockServer) -> None:
         RacePlan((one, one))
     with pytest.raises(ValueError, match="mode"):
         RacePlan((one, _lane(mock, "b", "mock-normal", "")), mode="relay")
+
+
+async def test_a_lane_that_cannot_connect_does_not_hold_the_gate(mock: MockServer) -> None:
+    dead = RunSpec("openai-chat", "http://127.0.0.1:9/v1", "m", RunSpec.user("x"))
+    lanes = (Lane("dead", dead), _lane(mock, "alive", "mock-normal", "tokens=5;tps=500"))
+    race = Race(RacePlan(lanes, gate_hold_s=60))
+    async with asyncio.timeout(10):  # far below the 60 s hold: the dead lane left the gate
+        await _collect(race)
+    labels = [r.verdict.label for r in sorted(race.result.runs, key=lambda r: r.lane)]
+    assert labels == ["interrupted/connect_failed", "completed/natural"]
+    (round_,) = race.result.rounds
+    assert round_.skew_ms == 0.0 and round_.t0_offsets_ms[0] is None
+
+
+async def test_a_retried_run_is_one_run_with_its_attempts(mock: MockServer) -> None:
+    flaky = _lane(mock, "flaky", "mock-http_500", "fail_first=1")
+    lanes = (Lane("flaky", flaky.spec, retries=2), _lane(mock, "ok", "mock-normal", "tokens=5"))
+    race = Race(RacePlan(lanes))
+    await _collect(race)
+    run = race.result.lane_runs(0)[0]
+    assert run.verdict.label == "completed/natural" and len(run.verdict.attempts) == 2
+    assert run.stamps.content_ns  # the stamps are the successful attempt's
