@@ -174,10 +174,12 @@ def _headline(result: RaceResult, definition: str, prompt: str) -> str:
     short = " ".join(prompt.split())
     short = short if len(short) <= 80 else short[:79] + "…"
     plan = result.plan
-    return (
-        f'Prompt: "{short}" · definitions: {definition} · {plan.mode}, '
-        f"{len(result.rounds)} of {plan.repeat} round(s) · {today}"
-    )
+    done = len(result.rounds)
+    rounds = f"{done} round{'s' if done != 1 else ''}"
+    if done < plan.repeat:
+        rounds = f"{done} of {plan.repeat} rounds (stopped)"
+    return f'Prompt: "{short}" · definitions: {definition} · {plan.mode}, {rounds} · {today}'
+
 
 
 def format_markdown(result: RaceResult, definition: str, prompt: str) -> str:

@@ -13,8 +13,9 @@ else the count of content events (DESIGN §4): no tokenizer is fetched. The READ
                  TPOT (latency − TTFT)/(N − 1); no per-request tokens/s
     llmperf      TTFT first non-empty `delta.content`; ITL = sum of all gaps, TTFT included,
                  / N = t_last_content / N; tokens/s N / E2E; no TPOT
-    aiperf       TTFT first content; ITL (E2E − TTFT)/(N − 1), which is vLLM's TPOT (so TPOT is
-                 the same figure); tokens/s per user 1 / ITL
+    aiperf       TTFT first content response; request latency = the last content response;
+                 ITL (latency − TTFT)/(N − 1), which is vLLM's TPOT (so TPOT is the same
+                 figure); tokens/s per user 1 / ITL
     guidellm     ITL (t_last − t_first)/(N − 1) (vLLM's TPOT); TPOT (t_last − t0)/N, TTFT
                  included: the names are swapped relative to vLLM's; tokens/s N / E2E
 """
@@ -116,15 +117,14 @@ def _llmperf(s: RunStamps) -> Samples:
 
 def _aiperf(s: RunStamps) -> Samples:
     out = {**_common(s), "ttft_ms": [], "itl_ms": [], "tpot_ms": [], "e2e_ms": []}
-    e2e = _ms(s.end_ns)
-    out["e2e_ms"] = _one(e2e)
     out["output_tokens_per_s"] = []
     if s.content_ns:
-        ttft = s.content_ns[0] / 1e6
-        out["ttft_ms"] = [ttft]
+        # Request latency = the last *content* response (usage-only chunks excluded)
+        ttft, latency = s.content_ns[0] / 1e6, s.content_ns[-1] / 1e6
+        out["ttft_ms"], out["e2e_ms"] = [ttft], [latency]
         n = s.output_tokens
-        if n > 1 and e2e is not None:
-            itl = (e2e - ttft) / (n - 1)
+        if n > 1:
+            itl = (latency - ttft) / (n - 1)
             out["itl_ms"] = out["tpot_ms"] = [itl]
             if itl > 0:
                 out["output_tokens_per_s"] = [1e3 / itl]

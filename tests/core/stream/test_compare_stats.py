@@ -123,10 +123,11 @@ def test_llmperf_definition() -> None:
 
 def test_aiperf_definition() -> None:
     got = samples(_recorded_stamps(), "aiperf")
-    assert _one(got["ttft_ms"]) == 60
-    assert _one(got["itl_ms"]) == pytest.approx((110 - 60) / (5 - 1))  # 12.5
-    assert _one(got["tpot_ms"]) == pytest.approx(12.5)
-    assert _one(got["output_tokens_per_s"]) == pytest.approx(1000 / 12.5)  # per user: 80
+    assert _one(got["ttft_ms"]) == 60  # first content response
+    assert _one(got["e2e_ms"]) == 100  # request latency: the last content response
+    assert _one(got["itl_ms"]) == pytest.approx((100 - 60) / (5 - 1))  # 10
+    assert _one(got["tpot_ms"]) == pytest.approx(10)
+    assert _one(got["output_tokens_per_s"]) == pytest.approx(1000 / 10)  # per user: 100
 
 
 def test_guidellm_definition_swaps_itl_and_tpot() -> None:
