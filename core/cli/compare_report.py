@@ -181,7 +181,6 @@ def _headline(result: RaceResult, definition: str, prompt: str) -> str:
     return f'Prompt: "{short}" · definitions: {definition} · {plan.mode}, {rounds} · {today}'
 
 
-
 def format_markdown(result: RaceResult, definition: str, prompt: str) -> str:
     lines = [_headline(result, definition, prompt), ""]
     lines.append("| " + " | ".join([*_HEAD, "Cost/run"]) + " |")
