@@ -115,10 +115,19 @@ class StampCollector:
 
 
 def _has_choices(data: str) -> bool:
-    """vLLM's test: `if choices := data.get("choices")` on the parsed message."""
-    if '"choices"' not in data:
+    """vLLM's test, `if choices := data.get("choices")` on the parsed message, without parsing
+    every message twice: the value after the first `"choices":` must be a non-empty list."""
+    at = data.find('"choices"')
+    if at < 0:
         return False
-    try:
+    rest = data[at + 9 :].lstrip()
+    if rest.startswith(":"):
+        rest = rest[1:].lstrip()
+        if rest.startswith("["):
+            return not rest[1:].lstrip().startswith("]")
+        if rest.startswith("null") or rest.startswith("{}") or rest.startswith('""'):
+            return False
+    try:  # anything else (a nested "choices", odd spacing): parse it properly
         obj = json.loads(data)
     except ValueError:
         return False

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import pickle
 
 import pytest
 
@@ -96,6 +97,10 @@ async def test_race_mode_reports_the_start_skew_of_every_round(mock: MockServer)
     assert isinstance(events[-1], RaceFinished)
     assert events[-1].result.rounds == tuple(rounds)
     assert len(events[-1].result.runs) == 12
+    # the window's engine runs races in a child process: everything crosses a pickle pipe
+    assert pickle.loads(pickle.dumps(events)) == events
+    again = pickle.loads(pickle.dumps(race.result))
+    assert again.stats(2, "aiperf") == race.result.stats(2, "aiperf")
 
 
 async def test_sequential_mode_runs_one_lane_after_another(mock: MockServer) -> None:

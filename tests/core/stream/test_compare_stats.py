@@ -173,3 +173,32 @@ def test_only_successful_runs_enter_the_statistics_by_default() -> None:
     assert nothing.stats_json()["ttft_ms"] is None
     with pytest.raises(ValueError):
         lane_stats(runs, include=("good",))
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ('{"choices":[{"delta":{}}]}', True),
+        ('{"id": "x", "choices" : [ {"delta": {"role": "assistant"}} ]}', True),
+        ('{"choices":[],"usage":{"completion_tokens":3}}', False),
+        ('{"choices": [ ], "usage": {}}', False),
+        ('{"choices": null}', False),
+        ('{"usage": {"choices": 1}}', False),  # not the top-level key: parsed properly
+        ('{"error": {"message": "no choices"}}', False),
+        ("not json", False),
+    ],
+)
+def test_which_messages_carry_choices_for_vllm(data: str, expected: bool) -> None:
+    from core.stream.events import WireEvent
+
+    collector = StampCollector("openai-chat")
+    collector.feed(WireEvent(0, 0, "message", data, "ok", 7))
+    assert (collector.choices_ns == [7]) is expected
+
+
+def test_vllm_on_a_dialect_without_choices_uses_content_events() -> None:
+    stamps = RunStamps(content_ns=(10 * MS, 30 * MS, 60 * MS), end_ns=80 * MS)
+    got = samples(stamps, "vllm")
+    assert _one(got["ttft_ms"]) == 10 and _one(got["e2e_ms"]) == 60
+    assert got["itl_ms"] == pytest.approx([20, 30])
+    assert _one(got["tpot_ms"]) == pytest.approx((60 - 10) / (3 - 1))
