@@ -91,7 +91,7 @@ async def test_race_mode_reports_the_start_skew_of_every_round(mock: MockServer)
     assert [r.index for r in rounds] == [0, 1, 2]
     assert [ev.index for ev in events if isinstance(ev, RoundStarted)] == [0, 1, 2]
     for r in rounds:
-        assert r.skew_ms is not None and 0 <= r.skew_ms < 50  # 2 ms goal: see bench/
+        assert r.skew_ms is not None and 0 <= r.skew_ms < 100  # 2 ms goal: bench/race_skew.py
         assert len(r.t0_offsets_ms) == 4 and min(r.t0_offsets_ms) == 0.0  # type: ignore[type-var]
         assert max(r.t0_offsets_ms) == pytest.approx(r.skew_ms)  # type: ignore[type-var]
     assert isinstance(events[-1], RaceFinished)
