@@ -20,8 +20,10 @@ from core.cli.compare_report import format_csv, format_json, format_markdown, fo
 from core.cli.lanes import LaneArgs, lanes_from_toml, parse_lane
 from core.cli.probe import build_spec, find_named_profile
 from core.live.race import MAX_LANES, MIN_LANES, MODES, Lane, LaneRunFinished, Race, RacePlan
+from core.providers.keys import ProfileError
 from core.stream.definitions import DEFINITIONS
 from core.stream.spec import DIALECTS
+from core.stream.stats import CLASSES as RUN_CLASSES
 
 __all__ = ["add_compare_parser", "compare_main"]
 
@@ -46,6 +48,13 @@ def add_compare_parser(sub: Any) -> None:
     c.add_argument("--mode", choices=MODES, default="race")
     c.add_argument("--retries", type=int, default=0, help="per run (a lane may override)")
     c.add_argument("--metrics", choices=tuple(DEFINITIONS), default="streamscope")
+    c.add_argument(
+        "--include",
+        default="successful",
+        metavar="CLASSES",
+        help="which runs enter the statistics: successful (default: completed, tool_calls, "
+        "truncated), incomplete (interrupted), errored, comma-separated, or all",
+    )
     out = c.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", action="store_true", help="one row per run")
@@ -63,6 +72,16 @@ def _lane_args(args: argparse.Namespace) -> list[LaneArgs]:
             f"got {len(lanes)}"
         )
     return lanes
+
+
+def _include(text: str) -> tuple[str, ...]:
+    if text.strip() == "all":
+        return RUN_CLASSES
+    parts = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    bad = [p for p in parts if p not in RUN_CLASSES]
+    if bad or not parts:
+        raise UsageError(f"--include: {text!r} is not a list of {', '.join(RUN_CLASSES)} (or all)")
+    return parts
 
 
 def _check_flags(args: argparse.Namespace) -> None:
@@ -96,9 +115,7 @@ def _build_lanes(items: list[LaneArgs], args: argparse.Namespace, mock: Any) -> 
             spec = build_spec(ns, base_url, profile)
         except UsageError as exc:
             raise UsageError(f"{item.where}: {exc}") from None
-        except Exception as exc:  # a profile that cannot give a key, a bad preset, ...
-            if type(exc).__name__ not in ("ProfileError", "KeyUnavailable", "ProfileFileError"):
-                raise
+        except ProfileError as exc:  # no such profile, a key it cannot give, a broken file
             raise UsageError(f"{item.where}: {exc}") from None
         label = item.label or model or f"lane {i}"
         if any(lane.label == label for lane in lanes):
@@ -110,6 +127,7 @@ def _build_lanes(items: list[LaneArgs], args: argparse.Namespace, mock: Any) -> 
 
 def compare_main(args: argparse.Namespace) -> int:
     _check_flags(args)
+    include = _include(args.include)
     items = _lane_args(args)
     save_dir = None
     if args.save:
@@ -137,13 +155,13 @@ def compare_main(args: argparse.Namespace) -> int:
             server.stop()
     result = race.result
     if args.json:
-        print(format_json(result, args.metrics))
+        print(format_json(result, args.metrics, include))
     elif args.csv:
         sys.stdout.write(format_csv(result))
     elif args.markdown:
-        print(format_markdown(result, args.metrics, args.prompt))
+        print(format_markdown(result, args.metrics, args.prompt, include))
     else:
-        print(format_table(result, args.metrics, args.prompt))
+        print(format_table(result, args.metrics, args.prompt, include))
     return 0
 
 

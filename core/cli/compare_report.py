@@ -17,10 +17,16 @@ from core.stream.stats import LaneStats, Summary
 __all__ = ["format_csv", "format_json", "format_markdown", "format_table"]
 
 
-def _lane_json(result: RaceResult, lane: int, definition: str) -> dict[str, Any]:
+Include = tuple[str, ...]
+SUCCESSFUL: Include = ("successful",)
+
+
+def _lane_json(
+    result: RaceResult, lane: int, definition: str, include: Include = SUCCESSFUL
+) -> dict[str, Any]:
     spec = result.plan.lanes[lane].spec
     request = spec.redacted_request()
-    stats = result.stats(lane, definition)
+    stats = result.stats(lane, definition, include)
     runs = []
     for run in result.lane_runs(lane):
         obj = run.verdict.to_json()
@@ -43,7 +49,7 @@ def _lane_json(result: RaceResult, lane: int, definition: str) -> dict[str, Any]
     }
 
 
-def format_json(result: RaceResult, definition: str) -> str:
+def format_json(result: RaceResult, definition: str, include: Include = SUCCESSFUL) -> str:
     obj = {
         "definitions": definition,
         "mode": result.plan.mode,
@@ -52,7 +58,9 @@ def format_json(result: RaceResult, definition: str) -> str:
             {"index": r.index, "skew_ms": None if r.skew_ms is None else round(r.skew_ms, 3)}
             for r in result.rounds
         ],
-        "lanes": [_lane_json(result, i, definition) for i in range(len(result.plan.lanes))],
+        "lanes": [
+            _lane_json(result, i, definition, include) for i in range(len(result.plan.lanes))
+        ],
     }
     return json.dumps(obj, indent=2, ensure_ascii=False)
 
@@ -145,10 +153,10 @@ def _cost(result: RaceResult, lane: int, with_source: bool = True) -> str:
     return f"{text} ({cost['source']})" if with_source else text
 
 
-def _rows(result: RaceResult, definition: str) -> list[list[str]]:
+def _rows(result: RaceResult, definition: str, include: Include) -> list[list[str]]:
     rows = []
     for i, lane in enumerate(result.plan.lanes):
-        st = result.stats(i, definition)
+        st = result.stats(i, definition, include)
         s = st.stats
         rows.append(
             [
@@ -181,32 +189,39 @@ def _headline(result: RaceResult, definition: str, prompt: str) -> str:
     return f'Prompt: "{short}" · definitions: {definition} · {plan.mode}, {rounds} · {today}'
 
 
-def format_markdown(result: RaceResult, definition: str, prompt: str) -> str:
+def format_markdown(
+    result: RaceResult, definition: str, prompt: str, include: Include = SUCCESSFUL
+) -> str:
     lines = [_headline(result, definition, prompt), ""]
     lines.append("| " + " | ".join([*_HEAD, "Cost/run"]) + " |")
     lines.append("|---|---|---:|---|---:|---:|---:|---:|---|")
-    for row in _rows(result, definition):
+    for row in _rows(result, definition, include):
         cells = [c.replace("|", "\\|") for c in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def format_table(result: RaceResult, definition: str, prompt: str) -> str:
+def format_table(
+    result: RaceResult, definition: str, prompt: str, include: Include = SUCCESSFUL
+) -> str:
     lines = [_headline(result, definition, prompt)]
     for r in result.rounds:
         skew = "" if r.skew_ms is None else f" · start skew {r.skew_ms:.2f} ms"
         lines.append(f"  round {r.index + 1}{skew}")
     if result.stopped:
         lines.append("  (stopped)")
-    rows = [[*_HEAD, "Cost/run"], *_rows(result, definition)]
+    rows = [[*_HEAD, "Cost/run"], *_rows(result, definition, include)]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]) - 1)]
     lines.append("")
     for row in rows:
         cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=False)]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     lines.append("")
-    lines.append(
-        "Statistics over successful runs (completed, tool_calls, truncated); interrupted and "
-        "errored runs are counted in Outcomes only."
-    )
+    if include == SUCCESSFUL:
+        lines.append(
+            "Statistics over successful runs (completed, tool_calls, truncated); interrupted "
+            "and errored runs are counted in Outcomes only."
+        )
+    else:
+        lines.append(f"Statistics over {' and '.join(include)} runs.")
     return "\n".join(lines)

@@ -194,3 +194,20 @@ def test_lanes_file_runs(capsys, tmp_path: Path) -> None:
     assert [x["outcomes"] for x in lanes] == [{"completed/natural": 1}] * 2
     code, _, err = compare(capsys, "--lanes", str(tmp_path / "none.toml"), "--json")
     assert code == 2 and "--lanes" in err
+
+
+def test_include_makes_failed_runs_enter_the_statistics(capsys, mock: MockServer) -> None:
+    args = [
+        "--lane", lane(mock, "A", extra="mock-params=tokens=6,tps=900"),
+        "--lane", lane(mock, "cut", "mock-eof_mid_stream", "mock-params=tokens=6,tps=900"),
+        "--json",
+    ]  # fmt: skip
+    code, out, _ = compare(capsys, *args)
+    cut = json.loads(out)["lanes"][1]
+    assert code == 0 and cut["included"] == ["successful"] and cut["stats"]["ttft_ms"] is None
+    assert cut["counts"] == {"successful": 0, "incomplete": 1, "errored": 0}
+    code, out, _ = compare(capsys, *args, "--include", "successful,incomplete")
+    cut = json.loads(out)["lanes"][1]
+    assert cut["included"] == ["successful", "incomplete"] and cut["stats"]["ttft_ms"]["n"] == 1
+    code, _, err = compare(capsys, *args, "--include", "good")
+    assert code == 2 and "--include" in err
