@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+from core.stream.metrics import rate
 from core.stream.stamps import RunStamps
 
 __all__ = ["DEFINITIONS", "STAT_KEYS", "samples"]
@@ -66,13 +67,13 @@ def _streamscope(s: RunStamps) -> Samples:
     n = s.output_tokens
     ttft = _ms(s.content_ns[0]) if s.content_ns else None
     e2e = _ms(s.end_ns)
-    itl = tpot = tps = None
+    itl = tpot = None
+    first, last = (s.content_ns[0], s.content_ns[-1]) if s.content_ns else (None, None)
+    tps, _ = rate(n, len(s.content_ns), first, last)  # the verdict's own rule, one place
     if s.content_ns and n > 1:
         span_ms = (s.content_ns[-1] - s.content_ns[0]) / 1e6
         if span_ms > 0:
             itl = span_ms / (n - 1)
-            if len(s.content_ns) >= 3 and span_ms >= 20:
-                tps = (n - 1) / (span_ms / 1e3)
         if e2e is not None and ttft is not None:
             tpot = (e2e - ttft) / (n - 1)
     return {

@@ -23,6 +23,7 @@ from core.live.race import (
 )
 from core.mock import MockServer
 from core.record.savefile import read_saved_run
+from core.stream.definitions import samples
 from core.stream.events import ResponseStarted, TextDelta
 from core.stream.spec import RunSpec
 
@@ -207,3 +208,34 @@ async def test_a_retried_run_is_one_run_with_its_attempts(mock: MockServer) -> N
     run = race.result.lane_runs(0)[0]
     assert run.verdict.label == "completed/natural" and len(run.verdict.attempts) == 2
     assert run.stamps.content_ns  # the stamps are the successful attempt's
+
+
+async def test_streamscope_definition_from_stamps_matches_each_verdicts_metrics(
+    mock: MockServer,
+) -> None:
+    lanes = (
+        _lane(mock, "chat", "mock-usage_chunk", "tokens=15;tps=300"),
+        _lane(mock, "anthropic", "mock-thinking", "tokens=15;tps=300", dialect="anthropic"),
+        _lane(mock, "gemini", "mock-normal", "tokens=15;tps=300", dialect="gemini"),
+    )
+    race = Race(RacePlan(lanes))
+    await _collect(race)
+    keys = {
+        "headers_ms": "headers_ms",
+        "ttfb_ms": "ttfb_ms",
+        "ttft_ms": "ttft_ms",
+        "first_answer_ms": "first_answer_ms",
+        "itl_ms": "itl_ms",
+        "tpot_ms": "tpot_ms",
+        "e2e_ms": "total_ms",
+        "output_tokens_per_s": "output_tokens_per_s",
+    }
+    for run in race.result.runs:
+        got = samples(run.stamps, "streamscope")
+        metrics = run.verdict.metrics.to_json()
+        for ours, theirs in keys.items():
+            expected = metrics[theirs]
+            value = got[ours][0] if got[ours] else None
+            assert (value is None) == (expected is None), (run.lane, ours)
+            if value is not None:
+                assert value == pytest.approx(expected, abs=0.001), (run.lane, ours)
