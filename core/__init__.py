@@ -1,5 +1,8 @@
 """StreamScope's headless core: no Qt. The GUI imports from here only."""
 
+from core.cli.compare_report import format_csv as compare_csv
+from core.cli.compare_report import format_json as compare_json
+from core.cli.compare_report import format_markdown as compare_markdown
 from core.cli.report import WARNING_TEXT, format_report
 from core.live.breaker import BreakerState, CircuitBreaker
 from core.live.continuation import (
@@ -11,6 +14,21 @@ from core.live.continuation import (
 )
 from core.live.engine import EngineClient
 from core.live.policy import RetryPolicy, decide
+from core.live.race import MAX_LANES as RACE_MAX_LANES
+from core.live.race import MIN_LANES as RACE_MIN_LANES
+from core.live.race import MODES as RACE_MODES
+from core.live.race import (
+    Lane,
+    LaneEvent,
+    LaneRun,
+    LaneRunFinished,
+    Race,
+    RaceFinished,
+    RacePlan,
+    RaceResult,
+    RoundFinished,
+    RoundStarted,
+)
 from core.live.runner import RunFinished, new_client, run
 from core.live.session import AttemptStarted, SessionFinished, run_session
 from core.providers.curl import (
@@ -44,9 +62,13 @@ from core.providers.presets import (
     mock_profile,
     with_mock_url,
 )
+from core.providers.pricing import Cost, Price, run_cost
 from core.providers.profiles import AUTH_SCHEMES, Profile, ProfileStore, connection_test_spec
 from core.record.diagnose import DiagnoseError, Replay, diagnose_bytes
 from core.record.savefile import RunRecorder, read_saved_run
+from core.stream.definitions import DEFINITIONS as METRIC_DEFINITIONS
+from core.stream.definitions import STAT_KEYS
+from core.stream.definitions import samples as metric_samples
 from core.stream.events import (
     ChunkReceived,
     Phase,
@@ -67,13 +89,22 @@ from core.stream.events import (
 from core.stream.metrics import Metrics, Stall
 from core.stream.outcome import HttpInfo, ToolCall, Verdict, engine_failed
 from core.stream.spec import DIALECTS, HttpRequest, RunSpec, Timeouts
+from core.stream.stamps import RunStamps
+from core.stream.stats import CLASSES as RUN_CLASSES
+from core.stream.stats import LaneStats, Summary, lane_stats, percentile, summarize
 from core.stream.verdict import SessionMetrics
 
 __all__ = [
     "AUTH_SCHEMES",
     "DIALECTS",
+    "METRIC_DEFINITIONS",
     "MOCK",
     "PRESETS",
+    "RACE_MAX_LANES",
+    "RACE_MIN_LANES",
+    "RACE_MODES",
+    "RUN_CLASSES",
+    "STAT_KEYS",
     "WARNING_TEXT",
     "AttemptStarted",
     "BreakerState",
@@ -81,6 +112,7 @@ __all__ = [
     "ChunkReceived",
     "CircuitBreaker",
     "ContinuePlan",
+    "Cost",
     "CurlImport",
     "DiagnoseError",
     "EngineClient",
@@ -89,29 +121,43 @@ __all__ = [
     "KeyRef",
     "KeyUnavailable",
     "KeyringStatus",
+    "Lane",
+    "LaneEvent",
+    "LaneRun",
+    "LaneRunFinished",
+    "LaneStats",
     "Metrics",
     "ModelListError",
     "ModelNeeded",
     "Phase",
     "Ping",
+    "Price",
     "Profile",
     "ProfileError",
     "ProfileFileError",
     "ProfileStore",
     "Progress",
     "ProviderError",
+    "Race",
+    "RaceFinished",
+    "RacePlan",
+    "RaceResult",
     "RefusalDelta",
     "Replay",
     "RequestSent",
     "ResponseStarted",
     "RetryPolicy",
+    "RoundFinished",
+    "RoundStarted",
     "RunFinished",
     "RunRecorder",
     "RunSpec",
+    "RunStamps",
     "SessionFinished",
     "SessionMetrics",
     "Stall",
     "StopSignal",
+    "Summary",
     "TextDelta",
     "ThinkingDelta",
     "Timeouts",
@@ -123,6 +169,9 @@ __all__ = [
     "WireEvent",
     "build_continuation",
     "catalogue",
+    "compare_csv",
+    "compare_json",
+    "compare_markdown",
     "connection_test_spec",
     "decide",
     "delete_key",
@@ -136,18 +185,23 @@ __all__ = [
     "key_env_name",
     "key_warning",
     "keyring_available",
+    "lane_stats",
     "mask_secret",
+    "metric_samples",
     "mock_profile",
     "more_tokens",
     "new_client",
+    "percentile",
     "profile_to_curl",
     "read_saved_run",
     "resolve_model",
     "run",
+    "run_cost",
     "run_session",
     "spec_to_curl",
     "stitch",
     "store_key",
+    "summarize",
     "to_curl",
     "with_mock_url",
 ]

@@ -1,5 +1,6 @@
-"""Headless commands (DESIGN §6): diagnose, probe, profiles list, serve-mock. Exit 0 whatever
-the verdict; 2 for unusable input or arguments, with one line on stderr, never a traceback."""
+"""Headless commands (DESIGN §6): diagnose, probe, compare, profiles list, serve-mock. Exit 0
+whatever the verdict; 2 for unusable input or arguments, with one line on stderr, never a
+traceback."""
 
 from __future__ import annotations
 
@@ -80,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--save", metavar="FILE")
     p.add_argument("--json", action="store_true")
 
+    from core.cli.compare import add_compare_parser
+
+    add_compare_parser(sub)
+
     s = sub.add_parser("serve-mock", help="run the built-in mock provider")
     s.add_argument("--port", type=int, default=8765)
     s.add_argument("--host", default="127.0.0.1")
@@ -107,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from core.cli.probe import probe_main
 
             return probe_main(args)
+        if args.command == "compare":
+            from core.cli.compare import compare_main
+
+            return compare_main(args)
         if args.command == "profiles":
             return _profiles(args)
         return _serve_mock(args)

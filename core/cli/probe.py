@@ -24,7 +24,7 @@ from core.stream.spec import RunSpec, Timeouts
 if TYPE_CHECKING:
     from core.providers.profiles import Profile
 
-__all__ = ["build_spec", "probe_main"]
+__all__ = ["build_spec", "find_named_profile", "probe_main"]
 
 
 def _params(items: list[str]) -> dict[str, Any]:
@@ -123,7 +123,8 @@ def build_spec(args: argparse.Namespace, base_url: str, profile: Profile | None 
         raise UsageError(f"--profile {profile.name}: {exc}") from None
 
 
-def _profile(name: str) -> Profile:
+def find_named_profile(name: str) -> Profile:
+    """A saved profile or preset by name; raises ProfileError naming what exists."""
     from core.providers.presets import find_profile
     from core.providers.profiles import ProfileStore
 
@@ -131,7 +132,7 @@ def _profile(name: str) -> Profile:
 
 
 def probe_main(args: argparse.Namespace) -> int:
-    profile = _profile(args.profile) if args.profile else None
+    profile = find_named_profile(args.profile) if args.profile else None
     base_url = args.base_url or (profile.base_url if profile else None)
     dialect = args.dialect or (profile.dialect if profile else None)
     model = args.model or (profile.model if profile else None)

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from core.live.gate import Ticket
 from core.live.transport import check_request, httpx_timeout, new_client, why
 from core.providers.keys import scrub
 from core.record.savefile import RunRecorder
@@ -62,8 +63,12 @@ async def run(
     recorder: RunRecorder | None = None,
     attempt: int = 0,
     segment: int = 0,
+    gate: Ticket | None = None,
 ) -> AsyncIterator[Any]:
-    """Yield every event of one live run; the last one is always `RunFinished`."""
+    """Yield every event of one live run; the last one is always `RunFinished`.
+
+    With `gate` (a race's start gate), the request's headers wait at the gate once the
+    connection is up, and t0 is stamped when the gate lets them go."""
     if spec.api_key and spec.api_key != spec.api_key.strip():
         spec = spec.with_changes(api_key=spec.api_key.strip())  # a pasted key's newline
     try:
@@ -72,16 +77,21 @@ async def run(
     except (ValueError, KeyError, TypeError) as exc:
         reason = scrub(str(exc), spec.api_key)
         verdict = not_sent(spec.dialect, "bad_request_spec", f"The request was not sent: {reason}.")
+        if gate is not None:
+            gate.leave()
         yield RunFinished(verdict, "not_sent", None, spec.redacted_request())
         return
     own_client = client is None or spec.proxy is not None or not spec.verify_tls
     http = new_client(spec.proxy, spec.verify_tls) if own_client else client
     assert http is not None
     session = _Session(spec, request, http, clock, cancel, recorder, attempt, segment)
+    session.gate = gate
     try:
         async for event in session.events():
             yield event
     finally:
+        if gate is not None:
+            gate.leave()
         await session.shutdown()
         if own_client:
             await http.aclose()
@@ -119,12 +129,20 @@ class _Session:
     def rel(self, t_abs: int) -> int:
         return t_abs - (self.t0 if self.t0 is not None else self.start)
 
+    gate: Ticket | None = None
+
     async def _trace(self, name: str, info: dict[str, Any]) -> None:
-        now = self.clock()
         if name == "http11.send_request_headers.started" and self.t0 is None:
-            self.t0 = now
-        elif name.endswith("receive_response_headers.complete") and self.headers_at is None:
-            self.headers_at = now
+            if self.gate is not None:
+                await self.gate.wait()  # connected: hold until every lane is
+            self.t0 = now = self.clock()
+        elif name == "http11.send_request_body.started" and self.gate is not None:
+            now = self.clock()
+            await asyncio.sleep(0)  # headers are out: let the other lanes send theirs first
+        else:
+            now = self.clock()
+            if name.endswith("receive_response_headers.complete") and self.headers_at is None:
+                self.headers_at = now
         self.queue.put_nowait(("phase", name, now))
 
     async def _pump(self) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from core.live.breaker import CircuitBreaker
 from core.live.continuation import CannotContinue, build_continuation, more_tokens, stitch
+from core.live.gate import Ticket
 from core.live.policy import Retry, RetryPolicy, decide
 from core.live.runner import Clock, RunFinished, run
 from core.record.savefile import RunRecorder
@@ -79,6 +80,7 @@ async def run_session(
     wall: Any = time.monotonic,
     sleep: Any = None,  # async (delay_s) -> None; tests pass one that records the delay
     previous: SessionFinished | None = None,
+    gate: Ticket | None = None,  # a race's start gate (the first attempt waits at it)
 ) -> AsyncIterator[Any]:
     """With `previous`, continue that session from its stitched text (Continue pressed after
     the fact): `spec` is ignored for the original request, `continuations` counts anew.
@@ -118,6 +120,8 @@ async def run_session(
         if refused:
             assert breaker is not None
             finished = _refused(current, breaker.state(wall()).retry_in_s)
+            if gate is not None:
+                gate.leave()
             yield finished
         else:
             stream = run(
@@ -128,6 +132,7 @@ async def run_session(
                 recorder=recorder,
                 attempt=attempt,
                 segment=len(segments),
+                gate=gate,
             )
             async with contextlib.aclosing(stream):
                 async for event in stream:

@@ -15,6 +15,11 @@ extra_body = '{"stop": null}'  # JSON text when it holds a null, else a table
 X-Title = "StreamScope"
 [profile.timeouts]
 total_s = "off"              # a watchdog switched off
+[profile.price]              # optional: USD per 1M tokens, for the cost of compare runs
+input = 0.15
+output = 0.6
+cached_input = 0.075         # optional
+as_of = "2026-11-01"         # optional: when you read the price
 ```
 Unknown keys are errors (a typo must not silently drop a setting).
 """
@@ -32,6 +37,7 @@ from typing import Any
 import tomli_w
 
 from core.providers.keys import KeyRef, ProfileError, ProfileFileError
+from core.providers.pricing import Price
 from core.stream.spec import Timeouts
 
 __all__ = ["FORMAT_VERSION", "dump_profiles", "parse_profiles"]
@@ -67,6 +73,7 @@ _KNOWN = {
     "temperature",
     "extra_body",
     "timeouts",
+    "price",
 }
 
 
@@ -182,7 +189,31 @@ def _values(table: Any) -> dict[str, Any]:
         out["extra_body"] = _json_object(table["extra_body"])
     if "timeouts" in table:
         out["timeouts"] = _timeouts(table["timeouts"])
+    if "price" in table:
+        out["price"] = _price(table["price"], str(table.get("name", "")))
     return out
+
+
+def _price(value: Any, name: str) -> Price:
+    if not isinstance(value, dict):
+        raise _Bad("price: expected a table { input = ..., output = ... }")
+    unknown = set(value) - {"input", "output", "cached_input", "as_of"}
+    if unknown:
+        raise _Bad(f"price: unknown key {sorted(unknown)[0]!r}")
+    for required in ("input", "output"):
+        if required not in value:
+            raise _Bad(f"price: {required} is missing (USD per 1M tokens)")
+    numbers = {}
+    for key in ("input", "output", "cached_input"):
+        if key in value:
+            number = value[key]
+            if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
+                raise _Bad(f"price.{key}: expected a number >= 0 (USD per 1M tokens)")
+            numbers[key] = float(number)
+    as_of = value.get("as_of")
+    if as_of is not None and not isinstance(as_of, str):
+        as_of = str(as_of)  # a TOML date
+    return Price(**numbers, as_of=as_of, source=f"profile {name}")
 
 
 def _number(key: str, value: Any, kind: type) -> Any:
@@ -249,6 +280,13 @@ def _table(p: Any) -> dict[str, Any]:
         t["headers"] = dict(p.headers)
     if p.query:
         t["query"] = dict(p.query)
+    if getattr(p, "price", None) is not None:
+        price = {"input": p.price.input, "output": p.price.output}
+        if p.price.cached_input is not None:
+            price["cached_input"] = p.price.cached_input
+        if p.price.as_of:
+            price["as_of"] = p.price.as_of
+        t["price"] = price
     t["timeouts"] = {
         k: OFF if getattr(p.timeouts, k) is None else float(getattr(p.timeouts, k))
         for k in _TIMEOUTS

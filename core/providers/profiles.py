@@ -28,6 +28,7 @@ from core.providers.keys import (
     resolve_key,
     store_key,
 )
+from core.providers.pricing import Price
 from core.providers.profile_codec import dump_profiles, parse_profiles
 from core.stream.spec import DIALECTS, RunSpec, Timeouts
 
@@ -72,6 +73,7 @@ class Profile:
     extra_body: dict[str, Any] = field(default_factory=dict)
     timeouts: Timeouts = field(default_factory=Timeouts)
     notes: str = ""  # shown in the profiles dialog (what to fill in, what the server needs)
+    price: Price | None = None  # USD per 1M tokens; overrides genai-prices for cost figures
 
     def __post_init__(self) -> None:
         if not self.name.strip():
