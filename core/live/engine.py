@@ -12,7 +12,8 @@ any number of sessions (`run_session`), each recorded to its saved-run file by t
 
 Both ends are this module, so the pipe carries length-prefixed pickle frames, each a list of
 messages (batched: at most one frame every `FLUSH_S` while events flow, never one per token):
-  parent → child: ("start", run_id, kwargs) · ("stop", run_id) · ("quit",)
+  parent → child: ("start", run_id, kwargs) · ("race", run_id, kwargs) · ("stop", run_id)
+                  · ("quit",)
   child → parent: ("events", run_id, [event, ...]) · ("breaker", run_id, breaker) (as the
                   session's verdict is recorded in it) · ("done", run_id)
                   · ("cannot_continue", run_id, why) · ("failed", run_id, why)
@@ -122,6 +123,14 @@ class EngineClient:
         the run's id, which tags every message about it."""
         self._next_id += 1
         self._send([("start", self._next_id, kwargs)])
+        return self._next_id
+
+    def start_race(self, plan: Any, *, save_dir: str | None = None, lean: bool = True) -> int:
+        """Start a race (`core.live.race.RacePlan`); its events come tagged with the id.
+        `lean` leaves out each lane's raw chunks and wire events (a compare view shows
+        tokens and verdicts; every run's bytes are in its saved file under `save_dir`)."""
+        self._next_id += 1
+        self._send([("race", self._next_id, {"plan": plan, "save_dir": save_dir, "lean": lean})])
         return self._next_id
 
     def stop(self, run_id: int) -> None:
@@ -302,6 +311,25 @@ async def _run_one(
         out.send(("done", run_id))
 
 
+async def _race_one(run_id: int, kwargs: dict[str, Any], race: Any, out: _Outbox) -> None:
+    from core.live.race import LaneEvent
+    from core.stream.events import ChunkReceived, Phase, RequestSent, WireEvent
+
+    bulky = (ChunkReceived, WireEvent, RequestSent, Phase) if kwargs.get("lean") else ()
+    try:
+        async for event in race.events():
+            if isinstance(event, LaneEvent) and isinstance(event.event, bulky):
+                continue
+            out.event(run_id, event)
+            if not out.writable.is_set():
+                out.flush()
+                await out.writable.wait()
+    except Exception as exc:  # core never raises here; if it does, the window says so
+        out.send(("failed", run_id, f"{type(exc).__name__}: {exc}"))
+    finally:
+        out.send(("done", run_id))
+
+
 async def _serve(in_fd: int, out_fd: int) -> None:
     from core.live.transport import new_client
 
@@ -312,19 +340,31 @@ async def _serve(in_fd: int, out_fd: int) -> None:
     )
     write_transport.set_write_buffer_limits(high=OUTBOX_BYTES)
     out = _Outbox(write_transport, pipe.writable)
-    runs: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
+    runs: dict[int, tuple[asyncio.Task[None], Callable[[], None]]] = {}
     client = new_client()
+
+    def track(run_id: int, task: asyncio.Task[None], stop: Callable[[], None]) -> None:
+        runs[run_id] = (task, stop)
+        task.add_done_callback(lambda _t, r=run_id: runs.pop(r, None))
 
     def handle(message: tuple[Any, ...]) -> None:
         match message:
             case ("start", run_id, kwargs):
                 cancel = asyncio.Event()
-                task = loop.create_task(_run_one(run_id, kwargs, cancel, client, out))
-                runs[run_id] = (task, cancel)
-                task.add_done_callback(lambda _t, r=run_id: runs.pop(r, None))
+                track(
+                    run_id,
+                    loop.create_task(_run_one(run_id, kwargs, cancel, client, out)),
+                    cancel.set,
+                )
+            case ("race", run_id, kwargs):
+                from core.live.race import Race
+
+                save_dir = Path(kwargs["save_dir"]) if kwargs.get("save_dir") else None
+                race = Race(kwargs["plan"], client=client, save_dir=save_dir)
+                track(run_id, loop.create_task(_race_one(run_id, kwargs, race, out)), race.stop)
             case ("stop", run_id):
                 if run_id in runs:
-                    runs[run_id][1].set()
+                    runs[run_id][1]()
             case ("quit",):
                 ended.set()
 
@@ -332,8 +372,8 @@ async def _serve(in_fd: int, out_fd: int) -> None:
         lambda: _Commands(handle, ended), os.fdopen(in_fd, "rb", buffering=0, closefd=False)
     )
     await ended.wait()
-    for _task, cancel in list(runs.values()):
-        cancel.set()
+    for _task, stop in list(runs.values()):
+        stop()
     pending = [task for task, _ in runs.values()]
     if pending:
         await asyncio.wait(pending, timeout=5.0)

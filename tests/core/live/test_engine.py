@@ -144,3 +144,34 @@ def test_close_mid_run_stops_the_process_and_its_reader(mock: MockServer) -> Non
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not any(t.name == "engine-reader" for t in threading.enumerate())
+
+
+def test_a_race_runs_in_the_engine_lean_and_stops_on_request(
+    engine: EngineClient, mock: MockServer, tmp_path: Path
+) -> None:
+    from core import Lane, LaneEvent, RaceFinished, RacePlan
+
+    lanes = tuple(
+        Lane(label, spec_for(mock, tokens=30, tps=tps)) for label, tps in (("a", 400), ("b", 200))
+    )
+    run_id = engine.start_race(RacePlan(lanes, repeat=2), save_dir=str(tmp_path))
+    events = events_of(collect(engine, run_id))
+    inner = [e.event for e in events if isinstance(e, LaneEvent)]
+    assert any(isinstance(e, TextDelta) for e in inner)
+    assert not any(isinstance(e, ChunkReceived) for e in inner)  # lean: bytes stay on disk
+    (finished,) = [e for e in events if isinstance(e, RaceFinished)]
+    assert len(finished.result.runs) == 4
+    assert all(run.verdict.label == "completed/natural" for run in finished.result.runs)
+    assert all(run.saved and Path(run.saved).exists() for run in finished.result.runs)
+
+    slow = tuple(Lane(x, spec_for(mock, tokens=3000, tps=50)) for x in ("a", "b"))
+    run_id = engine.start_race(RacePlan(slow, repeat=3))
+    while not any(
+        isinstance(e, LaneEvent) and isinstance(e.event, TextDelta)
+        for e in events_of(engine.poll(timeout=WAIT_S))
+    ):
+        pass
+    engine.stop(run_id)
+    (stopped,) = [e for e in events_of(collect(engine, run_id)) if isinstance(e, RaceFinished)]
+    assert stopped.result.stopped
+    assert {run.verdict.label for run in stopped.result.runs} == {"interrupted/cancelled"}
