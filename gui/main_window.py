@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import ProfileStore
+from core import ProfileStore, RunSpec, SessionFinished
+from gui.compare.controller import CompareController
+from gui.compare.view import CompareView
 from gui.menus import build_menus
 from gui.profiles.actions import ProfileActionsMixin
 from gui.request.build import to_spec
@@ -64,6 +66,8 @@ class MainWindow(ProfileActionsMixin):
         self._theme = LIGHT
         self.profile_store = profile_store if profile_store is not None else ProfileStore()
         self.controller = RunController(client, data_dir, self)
+        self.compare_controller = CompareController(data_dir, self)
+        self.compare_view = CompareView(self.compare_controller, self._mock_urls)
         self.request_pane = RequestPane(scenarios)
         self.stream_view = StreamView()
         self.latency_plot = LatencyPlot()
@@ -117,7 +121,11 @@ class MainWindow(ProfileActionsMixin):
         central.setObjectName("centralArea")
         lay = QVBoxLayout(central)
         lay.setContentsMargins(6, 6, 6, 0)
-        lay.addWidget(self.main_split)
+        self.views = QTabWidget()
+        self.views.setObjectName("views")
+        self.views.addTab(self.main_split, "Run")
+        self.views.addTab(self.compare_view, "Compare")
+        lay.addWidget(self.views)
         self.setCentralWidget(central)
         self.resize(1560, 940)
 
@@ -155,6 +163,10 @@ class MainWindow(ProfileActionsMixin):
         c.run_failed.connect(self.verdict_panel.on_run_failed)
         c.busy_changed.connect(self.verdict_panel.on_busy_changed)
         c.busy_changed.connect(self._on_busy_changed)
+        # compare
+        self.compare_view.add_lane_requested.connect(self.add_compare_lane)
+        self.compare_view.open_run_requested.connect(self._open_compare_run)
+        self.compare_view.run_in_run_view_requested.connect(self._run_compare_lane)
         # recovery actions
         self.verdict_panel.retry_requested.connect(self._retry)
         self.verdict_panel.continue_requested.connect(c.continue_run)
@@ -173,6 +185,9 @@ class MainWindow(ProfileActionsMixin):
 
     @Slot()
     def send(self) -> None:
+        if self.views.currentWidget() is self.compare_view:
+            self.compare_view.send_all()
+            return
         values = self.request_pane.values()
         try:
             spec = to_spec(values, self._mock_urls, self.request_pane.profiles)
@@ -180,6 +195,39 @@ class MainWindow(ProfileActionsMixin):
             self.verdict_panel.show_error(str(exc))
             return
         self.controller.start(spec, retries=values.retries)
+
+    @Slot()
+    def stop_current(self) -> None:
+        """Esc: stop what the current view runs."""
+        if self.views.currentWidget() is self.compare_view:
+            self.compare_view.stop_all()
+        else:
+            self.controller.stop()
+
+    @Slot()
+    def add_compare_lane(self) -> None:
+        """Compare → Add lane: the request the Run view's pane describes."""
+        values = self.request_pane.values()
+        try:
+            spec = to_spec(values, self._mock_urls, self.request_pane.profiles)
+        except SpecError as exc:
+            self.compare_view.status.setText(str(exc))
+            return
+        what = spec.model.removeprefix("mock-") if spec.profile == "Mock" else spec.model
+        self.compare_view.add_lane(f"{spec.profile} {what}", spec)
+
+    @Slot(str)
+    def _open_compare_run(self, path: str) -> None:
+        self.views.setCurrentWidget(self.main_split)
+        self.open_path(Path(path))
+
+    @Slot(object, object)
+    def _run_compare_lane(self, spec: RunSpec, session: SessionFinished | None) -> None:
+        self.views.setCurrentWidget(self.main_split)
+        if session is not None:
+            self.controller.continue_session(session)
+        else:
+            self.controller.start(spec)
 
     @Slot()
     def _retry(self) -> None:
@@ -223,6 +271,7 @@ class MainWindow(ProfileActionsMixin):
         self.stream_view.set_theme(theme)
         self.heat_legend.setText(heat_legend(theme))
         self.latency_plot.set_theme(theme)
+        self.compare_view.set_theme(theme)
         self.verdict_panel.set_theme(theme)
 
     @Slot()
@@ -265,6 +314,7 @@ class MainWindow(ProfileActionsMixin):
 
     async def shutdown(self) -> None:
         await self.controller.shutdown()
+        self.compare_controller.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()

@@ -53,7 +53,7 @@ def build_menus(win: QMainWindow) -> tuple[Menus, dict[str, QAction]]:
     menus["&Edit"].addSeparator()
     add("&Edit", "Provider p&rofiles…", win.show_profiles, "Ctrl+Shift+P", key="profiles")
     add("&Run", "&Send", win.send, "Ctrl+Return", "Ctrl+Enter", key="send")
-    add("&Run", "S&top", c.stop, "Esc", key="stop")
+    add("&Run", "S&top", win.stop_current, "Esc", key="stop")
     menus["&Run"].addSeparator()
     add("&Run", "&Retry", win._retry)
     add("&Run", "&Continue", c.continue_run)

@@ -135,6 +135,14 @@ class RunController(EventRelay):
             return
         self._launch(previous.spec, "continue", fresh=False, previous=previous)
 
+    def continue_session(self, session: SessionFinished) -> None:
+        """Continue a session that finished elsewhere (a compare lane) in this view."""
+        if session.spec is None:
+            return
+        self._spec, self._finished = session.spec, session
+        self._recording = self._new_recording()
+        self._launch(session.spec, "continue", fresh=True, previous=session)
+
     def stop(self) -> None:
         """The current run ends at once as interrupted/cancelled."""
         self._queued = None

@@ -220,6 +220,4 @@ class Inspector(QWidget):
     def _refresh_summary(self) -> None:
         bad = self._bad
         flag = f" · {bad} malformed/unknown (highlighted)" if bad else ""
-        self.summary.setText(
-            f"{len(self.chunks):,} chunks · {len(self.events):,} events{flag}"
-        )
+        self.summary.setText(f"{len(self.chunks):,} chunks · {len(self.events):,} events{flag}")

@@ -1,0 +1,118 @@
+"""The Compare view as a user drives it: lanes on the mock, Send all, live cards, the race
+graph, the statistics table under each definition, a failing lane counted apart, Stop all,
+exports, and a lane opened in the Run view."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from core import RunSpec
+from gui.compare.view import demo_lanes
+from gui.main_window import MainWindow
+from tests.gui.conftest import configure
+
+
+def mock_lane(win: MainWindow, model: str, params: str) -> RunSpec:
+    return RunSpec(
+        "openai-chat",
+        win._mock_urls["openai-chat"],
+        model,
+        RunSpec.user("x"),
+        headers={"x-mock-params": params},
+        profile="Mock",
+    )
+
+
+def race(qtbot: Any, win: MainWindow, timeout: int = 30_000) -> Any:
+    view = win.compare_view
+    with qtbot.waitSignal(view.controller.race_finished, timeout=timeout) as blocker:
+        qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.controller.busy, timeout=timeout)
+    return blocker.args[0]
+
+
+def test_a_race_of_three_lanes_fills_cards_graph_and_table(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    view = window.compare_view
+    window.views.setCurrentWidget(view)
+    assert not view.send_button.isEnabled()  # fewer than 2 lanes
+    view.add_lane("fast", mock_lane(window, "mock-normal", "tokens=30;tps=600"))
+    view.add_lane("slow", mock_lane(window, "mock-normal", "tokens=30;tps=150"))
+    view.add_lane("cut", mock_lane(window, "mock-reset_mid_stream", "tokens=30;tps=400"))
+    view.repeat.setValue(2)
+    result = race(qtbot, window)
+    assert len(result.runs) == 6
+    labels = {(r.lane, r.verdict.label) for r in result.runs}
+    assert (0, "completed/natural") in labels and (2, "interrupted/connection_reset") in labels
+    # each lane's card shows its verdict; the failing lane is counted apart
+    assert "COMPLETED" in view._cards[0].chip.text()
+    assert "INTERRUPTED" in view._cards[2].chip.text()
+    assert view._cards[2].retry_button.isEnabled()
+    table = view.table
+    assert table.rowCount() == 3
+    assert table.item(2, 3).text() == "0 / 2 / 0"  # successful / incomplete / errored
+    assert table.item(2, 7).text() == "–"  # no successful run: no TTFT statistic
+    # the faster lane has the best tokens/s
+    assert table.item(table.best_row("tok/s p50"), 0).text() == "fast"
+    assert view.plot.point_count(0) == 30 and view.plot.point_count(1) == 30
+    # another definition recomputes the table from the same stamps
+    view.definitions.setCurrentText("llmperf")
+    assert table.item(0, 11).text() == "–"  # llmperf has no TPOT
+    # exports
+    data = json.loads(view.export_text("json"))
+    assert data["definitions"] == "llmperf" and len(data["lanes"]) == 3
+    assert view.export_text("csv").count("\n") >= 6
+    assert "| fast |" in view.export_text("md")
+    assert view.export_png(tmp_path / "race.png")
+    assert (tmp_path / "race.png").stat().st_size > 1000
+
+
+def test_stop_all_stops_every_lane(qtbot: Any, window: MainWindow) -> None:
+    view = window.compare_view
+    window.views.setCurrentWidget(view)
+    for label in ("a", "b"):
+        view.add_lane(label, mock_lane(window, "mock-normal", "tokens=5000;tps=40"))
+    view.repeat.setValue(5)
+    with qtbot.waitSignal(view.controller.race_finished, timeout=20_000) as blocker:
+        window.send()  # Ctrl+Enter on the Compare tab sends all
+        qtbot.waitUntil(lambda: view._cards and view._cards[0]._chars > 0, timeout=10_000)
+        window.stop_current()  # Esc
+    result = blocker.args[0]
+    assert result.stopped
+    assert {r.verdict.label for r in result.runs} == {"interrupted/cancelled"}
+    qtbot.waitUntil(lambda: view.send_button.isEnabled())
+
+
+def test_demo_lanes_and_a_lane_from_the_request_pane(qtbot: Any, window: MainWindow) -> None:
+    view = window.compare_view
+    configure(window, scenario="max_tokens")
+    window.add_compare_lane()
+    assert view.lane_count == 1
+    assert view.lane_list.item(0).text().startswith("Mock max_tokens")
+    for _, spec in demo_lanes(window._mock_urls):
+        assert spec.base_url == window._mock_urls["openai-chat"]
+    view.add_demo_lanes()
+    assert view.lane_count == 4 and view.send_button.isEnabled()
+
+
+def test_a_lane_opens_in_the_run_view(qtbot: Any, window: MainWindow) -> None:
+    view = window.compare_view
+    view.add_lane("a", mock_lane(window, "mock-max_tokens", "tokens=40;tps=800"))
+    view.add_lane("b", mock_lane(window, "mock-normal", "tokens=40;tps=800"))
+    view.max_tokens.setValue(20)
+    view.repeat.setValue(1)
+    race(qtbot, window)
+    card = view._cards[0]
+    assert card.continue_button.isEnabled()  # truncated: Continue makes sense
+    with qtbot.waitSignal(window.controller.verdict_ready, timeout=10_000) as blocker:
+        qtbot.mouseDClick(card, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].verdict.label == "truncated/max_tokens"
+    assert window.views.currentWidget() is window.main_split
+    with qtbot.waitSignal(window.controller.verdict_ready, timeout=10_000) as blocker:
+        qtbot.mouseClick(card.continue_button, Qt.MouseButton.LeftButton)
+    assert len(blocker.args[0].parts) == 2
