@@ -142,7 +142,7 @@ def _diagnose(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     replay = diagnose_bytes(data, args.dialect)
     if args.json:
-        print(json.dumps(replay.verdict.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(replay.to_json(), indent=2, ensure_ascii=False))
     else:
         source = {"body": "raw body", "log": "pasted log", "saved_run": "saved run"}[replay.kind]
         print(f"{source}, dialect {replay.dialect}")

@@ -190,7 +190,7 @@ async def _probe(spec: RunSpec, args: argparse.Namespace) -> int:
     recorder = None
     if args.save:
         try:
-            recorder = RunRecorder(args.save)
+            recorder = RunRecorder(args.save, replace=True)
         except OSError as exc:
             raise UsageError(f"--save {args.save}: {exc.strerror or exc}") from None
     live = not args.json
