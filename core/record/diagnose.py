@@ -17,7 +17,7 @@ from core.record.detect import (
 )
 from core.record.pastelog import FIELD, log_events, split_lines, tabbed_events, unwrap
 from core.record.saved_replay import CUT_NOTE, judge_attempt, judge_session
-from core.record.savefile import SavedSession, is_saved_run, read_saved_session
+from core.record.savefile import SavedSession, is_saved_run, split_sessions
 from core.stream.events import (
     ProviderError,
     RefusalDelta,
@@ -244,10 +244,13 @@ def _check_parsed(replay: Replay, pipe: Pipeline, suggest: Callable[[], str | No
 
 
 def _replay_saved(text: str, dialect: str) -> Replay:
-    saved = read_saved_session(text)
-    if not saved.attempts:
+    sessions = split_sessions(text)
+    if not sessions:
         raise DiagnoseError("this saved run holds no attempt header")
-    return replay_session(saved, dialect)
+    replay = replay_session(sessions[-1], dialect)
+    if len(sessions) > 1:
+        replay.notes.append(f"{len(sessions)} sessions in this file; judging the last one")
+    return replay
 
 
 def replay_session(saved: SavedSession, dialect: str = "auto") -> Replay:

@@ -41,7 +41,8 @@ def judge_attempt(attempt: SavedAttempt, dialect: str = "auto") -> tuple[Verdict
     chosen = dialect if dialect in DIALECTS else attempt.dialect
     if chosen not in DIALECTS:
         chosen = "openai-chat"
-    pipe = Pipeline(chosen)
+    timed = attempt.timed
+    pipe = Pipeline(chosen, timed=timed)
     status = attempt.status
     total_ns = attempt.total_ns
     steps: list = []
@@ -56,7 +57,7 @@ def judge_attempt(attempt: SavedAttempt, dialect: str = "auto") -> tuple[Verdict
         )
         return verdict, pipe, steps
     info = http_info(status, attempt.response_headers)
-    if attempt.headers_t_ns is not None:
+    if attempt.headers_t_ns is not None and timed:
         pipe.metrics.on_headers(attempt.headers_t_ns)
     body = b"".join(c for _, c in attempt.chunks)
     if not 200 <= status < 300 or not is_stream_content_type(info.content_type, chosen):
@@ -66,7 +67,7 @@ def judge_attempt(attempt: SavedAttempt, dialect: str = "auto") -> tuple[Verdict
         verdict = judge(chosen, info, error_message(body))
         return verdict.with_metrics(pipe.build_metrics(total_ns)), pipe, steps
     for index, (t_ns, chunk) in enumerate(attempt.chunks):
-        steps.append(pipe.feed(chunk, t_ns, index))
+        steps.append(pipe.feed(chunk, t_ns, index if timed else -1))
     end_t = attempt.chunks[-1][0] if attempt.chunks else 0
     steps.append(pipe.close(end_t))
     body_json = attempt.request.get("body")
@@ -74,9 +75,9 @@ def judge_attempt(attempt: SavedAttempt, dialect: str = "auto") -> tuple[Verdict
     verdict = pipe.verdict(
         transport=attempt.transport,
         http=info,
-        live=True,
+        live=timed,
         usage_requested=usage_requested(chosen, request_body),
-        total_ns=total_ns,
+        total_ns=total_ns if timed else None,
         stop_sequences_sent=stop_sequences_sent(chosen, request_body),
     )
     if attempt.end is None:

@@ -35,6 +35,7 @@ __all__ = [
     "is_saved_run",
     "read_saved_run",
     "read_saved_session",
+    "split_sessions",
     "write_saved_session",
 ]
 
@@ -256,6 +257,11 @@ class SavedAttempt:
         return t_ns if isinstance(t_ns, int) and not isinstance(t_ns, bool) else None
 
     @property
+    def timed(self) -> bool:
+        """False for an import without timings (a plain body, a HAR without event times)."""
+        return self.header.get("timings") is not False
+
+    @property
     def transport(self) -> str:
         transport = (self.end or {}).get("transport")
         return transport if isinstance(transport, str) and transport else "eof"
@@ -338,6 +344,27 @@ def read_saved_session(text: str) -> SavedSession:
         elif kind == "session" and attempts and isinstance(obj.get("verdict"), dict):
             session = obj["verdict"]
     return SavedSession(attempts, session)
+
+
+def split_sessions(text: str) -> list[SavedSession]:
+    """Several sessions written one after another (an export of several runs): a header
+    after a session line starts the next session."""
+    sessions: list[SavedSession] = []
+    current: list[str] = []
+    closed = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if closed and '"kind": "header"' in stripped:
+            sessions.append(read_saved_session("\n".join(current)))
+            current, closed = [], False
+        current.append(stripped)
+        if '"kind": "session"' in stripped:
+            closed = True
+    if current:
+        sessions.append(read_saved_session("\n".join(current)))
+    return [s for s in sessions if s.attempts]
 
 
 def read_saved_run(text: str) -> list[SavedAttempt]:
