@@ -17,7 +17,7 @@ from typing import Any
 
 from core.record.datadir import history_path
 from core.record.diagnose import Replay, replay_session
-from core.record.history_recorder import HistoryRecorder, summary_columns
+from core.record.history_recorder import HistoryRecorder, insert_run, store_verdict
 from core.record.history_schema import HistoryError, check_version, connect, migrate
 from core.record.request_info import describe_request, prompt_of
 from core.record.savefile import SavedAttempt, SavedSession, utc_now
@@ -94,17 +94,12 @@ class RunSummary:
 _LIST_COLUMNS = (
     "id, started, state, source, dialect, base_url, profile, model, outcome, detail, warnings, "
     "ttft_ms, tokens_per_s, input_tokens, output_tokens, total_ms, cost_usd, compare_group, "
-    "notes, (SELECT group_concat(tag, ' ') FROM tags WHERE tags.run_id = runs.id)"
+    "notes"
 )
 
 
-def _summary(row: tuple[Any, ...]) -> RunSummary:
-    return RunSummary(
-        *row[:10],
-        tuple((row[10] or "").split()),
-        *row[11:19],
-        tuple(sorted((row[19] or "").split())),
-    )
+def _summary(row: tuple[Any, ...], tags: dict[int, tuple[str, ...]]) -> RunSummary:
+    return RunSummary(*row[:10], tuple((row[10] or "").split()), *row[11:19], tags.get(row[0], ()))
 
 
 def _fts_query(text: str) -> str:
@@ -164,14 +159,7 @@ class HistoryStore:
     # --- writing --------------------------------------------------------------------------
 
     def _new_run(self, meta: dict[str, Any], state: str, pid: int | None) -> int:
-        cur = self.db.execute(
-            "INSERT INTO runs (started, state, writer_pid, source, dialect, base_url, profile, "
-            "model, prompt, compare_group) VALUES (:started, :state, :pid, :source, :dialect, "
-            ":base_url, :profile, :model, :prompt, :compare_group)",
-            {"state": state, "pid": pid, "compare_group": None, **meta},
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        return insert_run(self.db, meta, state, pid)
 
     def recorder(
         self,
@@ -261,22 +249,10 @@ class HistoryStore:
                 [(run_id, idx, seq, t, d) for seq, (t, d) in enumerate(attempt.chunks)],
             )
             size += sum(len(d) for _, d in attempt.chunks)
-        self.db.execute("UPDATE runs SET size_bytes = ? WHERE id = ?", (size, run_id))
+        self.db.execute("UPDATE runs SET size_bytes = size_bytes + ? WHERE id = ?", (size, run_id))
 
     def _set_verdict(self, run_id: int, verdict: dict[str, Any], state: str) -> None:
-        columns = summary_columns(verdict)
-        sets = ", ".join(f"{name} = :{name}" for name in columns)
-        self.db.execute(
-            f"UPDATE runs SET {sets}, state = :state, verdict = :verdict, writer_pid = NULL, "
-            "finished = coalesce(finished, :now) WHERE id = :id",
-            {
-                **columns,
-                "state": state,
-                "verdict": json.dumps(verdict),
-                "now": utc_now(),
-                "id": run_id,
-            },
-        )
+        store_verdict(self.db, run_id, verdict, state)
 
     def mark_interrupted(self) -> list[int]:
         """Runs left `recording` by a process that is gone: judged from the chunks they
@@ -347,14 +323,30 @@ class HistoryStore:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        return [_summary(row) for row in self.db.execute(sql, params)]
+        rows = self.db.execute(sql, params).fetchall()
+        tags = self._tags(None if len(rows) > 500 else [r[0] for r in rows])
+        return [_summary(row, tags) for row in rows]
+
+    def _tags(self, run_ids: list[int] | None) -> dict[int, tuple[str, ...]]:
+        """Tags by run: of these runs, or of all (one query either way)."""
+        sql = "SELECT run_id, tag FROM tags"
+        params: list[int] = []
+        if run_ids is not None:
+            if not run_ids:
+                return {}
+            sql += f" WHERE run_id IN ({', '.join('?' * len(run_ids))})"
+            params = run_ids
+        out: dict[int, list[str]] = {}
+        for run_id, tag in self.db.execute(sql + " ORDER BY run_id, tag", params):
+            out.setdefault(run_id, []).append(tag)
+        return {k: tuple(v) for k, v in out.items()}
 
     def summary(self, run_id: int) -> RunSummary:
         row = self.db.execute(f"SELECT {_LIST_COLUMNS} FROM runs WHERE id = ?", (run_id,))
         found = row.fetchone()
         if found is None:
             raise HistoryError(f"no run {run_id} in the history")
-        return _summary(found)
+        return _summary(found, self._tags([run_id]))
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM runs").fetchone()[0]
@@ -378,7 +370,10 @@ class HistoryStore:
                     json.loads(end_line) if end_line else None,
                 )
             )
-        row = self.db.execute("SELECT verdict, state FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT verdict, state FROM runs JOIN run_texts ON run_id = id WHERE id = ?",
+            (run_id,),
+        ).fetchone()
         if row is None:
             raise HistoryError(f"no run {run_id} in the history")
         session = json.loads(row[0]) if row[0] and row[1] == "finished" else None
@@ -387,7 +382,9 @@ class HistoryStore:
     def verdict_json(self, run_id: int) -> dict[str, Any]:
         """What `probe --json` printed for the run (judged again from its bytes when the
         recording never finished), plus `id`."""
-        row = self.db.execute("SELECT verdict FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT verdict FROM runs JOIN run_texts ON run_id = id WHERE id = ?", (run_id,)
+        ).fetchone()
         if row is None:
             raise HistoryError(f"no run {run_id} in the history")
         verdict = json.loads(row[0]) if row[0] else self.replay(run_id).to_json()

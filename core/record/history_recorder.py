@@ -18,7 +18,7 @@ from core.providers.keys import scrub
 from core.record.savefile import header_line, utc_now
 from core.stream.spec import HttpRequest
 
-__all__ = ["COMMIT_INTERVAL_S", "HistoryRecorder", "summary_columns"]
+__all__ = ["COMMIT_INTERVAL_S", "HistoryRecorder", "insert_run", "store_verdict"]
 
 COMMIT_INTERVAL_S = 0.25
 
@@ -45,7 +45,6 @@ def summary_columns(verdict: dict[str, Any]) -> dict[str, Any]:
     if isinstance(session, dict) and num(session.get("ttft_ms")) is not None:
         ttft = num(session.get("ttft_ms"))
     return {
-        "answer": text(verdict.get("text")) or "",
         "outcome": text(verdict.get("outcome")),
         "detail": text(verdict.get("detail")),
         "warnings": " ".join(w for w in warnings if isinstance(w, str)),
@@ -55,6 +54,46 @@ def summary_columns(verdict: dict[str, Any]) -> dict[str, Any]:
         "output_tokens": integer(usage.get("output_tokens")),
         "total_ms": num(metrics.get("total_ms")),
     }
+
+
+def insert_run(db: sqlite3.Connection, meta: dict[str, Any], state: str, pid: int | None) -> int:
+    """A new run row (and its texts row); returns its id."""
+    cur = db.execute(
+        "INSERT INTO runs (started, state, writer_pid, source, dialect, base_url, profile, "
+        "model, compare_group) VALUES (:started, :state, :pid, :source, :dialect, "
+        ":base_url, :profile, :model, :compare_group)",
+        {"state": state, "pid": pid, "compare_group": None, **meta},
+    )
+    run_id = cur.lastrowid
+    assert run_id is not None
+    db.execute(
+        "INSERT INTO run_texts (run_id, prompt) VALUES (?, ?)", (run_id, meta.get("prompt", ""))
+    )
+    return run_id
+
+
+def store_verdict(
+    db: sqlite3.Connection,
+    run_id: int,
+    verdict: dict[str, Any],
+    state: str,
+    *,
+    key: str | None = None,
+    add_size: int = 0,
+) -> None:
+    """The run's verdict, its list columns and its answer (for search); the key masked."""
+    columns = summary_columns(verdict)
+    sets = "".join(f"{name} = :{name}, " for name in columns)
+    db.execute(
+        f"UPDATE runs SET {sets}state = :state, finished = coalesce(finished, :now), "
+        "writer_pid = NULL, size_bytes = size_bytes + :size WHERE id = :id",
+        {**columns, "state": state, "now": utc_now(), "size": add_size, "id": run_id},
+    )
+    answer = verdict.get("text") if isinstance(verdict.get("text"), str) else ""
+    db.execute(
+        "UPDATE run_texts SET answer = ?, verdict = ? WHERE run_id = ?",
+        (scrub(answer, key), scrub(json.dumps(verdict), key) if verdict else None, run_id),
+    )
 
 
 class HistoryRecorder:
@@ -182,20 +221,8 @@ class HistoryRecorder:
         self.commit_times.append(time.monotonic())
 
     def _finish(self, verdict: dict[str, Any]) -> None:
-        columns = summary_columns(verdict) if verdict else {}
-        columns["answer"] = scrub(columns.get("answer") or "", self._key)
-        sets = ", ".join(f"{name} = :{name}" for name in columns)
-        self._db.execute(
-            f"UPDATE runs SET {sets}{', ' if sets else ''}state = 'finished', finished = :now, "
-            "verdict = :verdict, size_bytes = size_bytes + :size, writer_pid = NULL "
-            "WHERE id = :id",
-            {
-                **columns,
-                "now": utc_now(),
-                "verdict": self._json(verdict) if verdict else None,
-                "size": self._size,
-                "id": self.run_id,
-            },
+        store_verdict(
+            self._db, self.run_id, verdict, "finished", key=self._key, add_size=self._size
         )
 
     def __del__(self) -> None:  # a recorder dropped without close(): stop its thread

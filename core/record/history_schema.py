@@ -27,8 +27,6 @@ CREATE TABLE runs (
     base_url TEXT NOT NULL DEFAULT '',
     profile TEXT,
     model TEXT NOT NULL DEFAULT '',
-    prompt TEXT NOT NULL DEFAULT '',
-    answer TEXT NOT NULL DEFAULT '',
     outcome TEXT,
     detail TEXT,
     warnings TEXT NOT NULL DEFAULT '',  -- space-separated
@@ -39,7 +37,6 @@ CREATE TABLE runs (
     total_ms REAL,
     cost_usd REAL,                      -- filled once pricing exists (compare issue)
     compare_group INTEGER,
-    verdict TEXT,                       -- the session's verdict JSON (what probe --json prints)
     notes TEXT NOT NULL DEFAULT '',
     size_bytes INTEGER NOT NULL DEFAULT 0
 );
@@ -49,6 +46,14 @@ CREATE INDEX runs_by_model ON runs (model);
 CREATE INDEX runs_by_outcome ON runs (outcome);
 CREATE INDEX runs_by_profile ON runs (profile);
 CREATE INDEX runs_by_group ON runs (compare_group) WHERE compare_group IS NOT NULL;
+
+-- the long texts apart, so the list reads narrow rows
+CREATE TABLE run_texts (
+    run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    prompt TEXT NOT NULL DEFAULT '',
+    answer TEXT NOT NULL DEFAULT '',
+    verdict TEXT                        -- the session's verdict JSON (what probe --json prints)
+);
 
 CREATE TABLE attempts (
     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -76,19 +81,19 @@ CREATE TABLE tags (
 ) WITHOUT ROWID;
 
 CREATE VIRTUAL TABLE runs_fts USING fts5 (
-    prompt, answer, content = 'runs', content_rowid = 'id', tokenize = 'unicode61'
+    prompt, answer, content = 'run_texts', content_rowid = 'run_id', tokenize = 'unicode61'
 );
-CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
-    INSERT INTO runs_fts (rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
+CREATE TRIGGER runs_fts_insert AFTER INSERT ON run_texts BEGIN
+    INSERT INTO runs_fts (rowid, prompt, answer) VALUES (new.run_id, new.prompt, new.answer);
 END;
-CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
+CREATE TRIGGER runs_fts_delete AFTER DELETE ON run_texts BEGIN
     INSERT INTO runs_fts (runs_fts, rowid, prompt, answer)
-    VALUES ('delete', old.id, old.prompt, old.answer);
+    VALUES ('delete', old.run_id, old.prompt, old.answer);
 END;
-CREATE TRIGGER runs_fts_update AFTER UPDATE OF prompt, answer ON runs BEGIN
+CREATE TRIGGER runs_fts_update AFTER UPDATE OF prompt, answer ON run_texts BEGIN
     INSERT INTO runs_fts (runs_fts, rowid, prompt, answer)
-    VALUES ('delete', old.id, old.prompt, old.answer);
-    INSERT INTO runs_fts (rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
+    VALUES ('delete', old.run_id, old.prompt, old.answer);
+    INSERT INTO runs_fts (rowid, prompt, answer) VALUES (new.run_id, new.prompt, new.answer);
 END;
 """
 
