@@ -177,7 +177,10 @@ class HistoryRecorder:
         self._stop.set()
         self._thread.join()
         verdict = self._session or self._last_end
-        self._flush(finish=verdict or {})
+        try:
+            self._flush(finish=verdict or {})
+        finally:
+            self._db.close()
 
     # --- committing ----------------------------------------------------------------------
 
@@ -224,6 +227,3 @@ class HistoryRecorder:
         store_verdict(
             self._db, self.run_id, verdict, "finished", key=self._key, add_size=self._size
         )
-
-    def __del__(self) -> None:  # a recorder dropped without close(): stop its thread
-        self._stop.set()

@@ -94,3 +94,25 @@ async def test_continue_after_the_fact_appends_to_the_same_run(mock: MockServer)
     assert [a.segment for a in saved.attempts] == [0, 1]
     assert shown["text"] == whole.verdict.text and len(shown["segments"]) == 2
     assert row.source == "window" and row.state == "finished"
+
+
+async def test_a_run_still_recording_elsewhere_is_left_alone(mock: MockServer) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    with HistoryStore.open() as store:
+        mine = store.recorder(spec_for(mock))  # this process: alive
+        dead = store.recorder(spec_for(mock))
+        store.db.execute(
+            "UPDATE runs SET writer_pid = ? WHERE id = ?", (int(gone.stdout), dead.run_id)
+        )
+        with HistoryStore.open() as again:
+            states = {r.id: (r.state, r.warnings) for r in again.list_runs()}
+        mine.close()
+        dead._stop.set()
+        dead._thread.join()
+        dead._db.close()
+    assert states[mine.run_id] == ("recording", ())
+    assert states[dead.run_id][0] == "interrupted" and "recording_cut" in states[dead.run_id][1]
