@@ -148,7 +148,7 @@ def _from_har(log: dict[str, Any]) -> list[SavedSession]:
         mark = entry.get("_streamscope")
         if isinstance(mark, dict) and isinstance(mark.get("chunks"), list):
             attempt = _ours(entry, mark)
-            key = mark.get("run")
+            key = mark.get("run") if isinstance(mark.get("run"), int | str) else None
             session = ours.get(key) if key is not None else None
             if session is None:
                 session = SavedSession([])
