@@ -413,6 +413,11 @@ class HistoryStore:
             "DELETE FROM tags WHERE run_id = ? AND tag = ?", [(run_id, t) for t in tags]
         )
 
+    def new_compare_group(self) -> int:
+        """A compare group id not used yet (a race's runs share one)."""
+        row = self.db.execute("SELECT coalesce(max(compare_group), 0) + 1 FROM runs")
+        return row.fetchone()[0]
+
     def set_compare_group(self, run_ids: list[int], group: int | None) -> None:
         self.db.executemany(
             "UPDATE runs SET compare_group = ? WHERE id = ?", [(group, i) for i in run_ids]

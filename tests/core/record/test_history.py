@@ -370,3 +370,23 @@ def test_import_of_wrong_typed_har_never_crashes(capsys, mock, tmp_path: Path) -
                 assert "\n" not in str(exc)
             tried += 1
     assert tried > 500
+
+
+def test_compare_keeps_every_run_under_one_group(capsys, mock) -> None:
+    lanes = [
+        f"label=a;base-url={mock.base_urls['openai-chat']};dialect=openai-chat;model=mock-normal",
+        f"label=b;base-url={mock.base_urls['anthropic']};dialect=anthropic;model=mock-http_429",
+    ]
+    args = ["compare", "--repeat", "2", "--json", *(x for lane in lanes for x in ("--lane", lane))]
+    code, out, err = cli(capsys, *args)
+    assert code == 0, err
+    lane_runs = [r for lane in json.loads(out)["lanes"] for r in lane["runs"]]
+    with store() as s:
+        rows = s.list_runs()
+        assert {r.source for r in rows} == {"compare"} and len(rows) == len(lane_runs) == 4
+        assert {r.compare_group for r in rows} == {1}
+        assert sorted(r.outcome for r in rows) == sorted(r["outcome"] for r in lane_runs)
+    assert cli(capsys, *args, "--no-history")[0] == 0
+    assert cli(capsys, *args)[0] == 0
+    with store() as s:
+        assert {r.compare_group for r in s.list_runs()} == {1, 2} and s.count() == 8
