@@ -64,8 +64,23 @@ from core.providers.presets import (
 )
 from core.providers.pricing import Cost, Price, run_cost
 from core.providers.profiles import AUTH_SCHEMES, Profile, ProfileStore, connection_test_spec
-from core.record.diagnose import DiagnoseError, Replay, diagnose_bytes
-from core.record.savefile import RunRecorder, read_saved_run
+from core.record.datadir import data_dir, history_path
+from core.record.diagnose import DiagnoseError, Replay, diagnose_bytes, replay_session
+from core.record.exports import FORMATS as EXPORT_FORMATS
+from core.record.exports import ExportRun, export_runs
+from core.record.history import HistoryError, HistoryStore, Retention, RunSummary
+from core.record.history_recorder import HistoryRecorder
+from core.record.imports import sessions_from_bytes
+from core.record.replay import SPEEDS as REPLAY_SPEEDS
+from core.record.replay import ReplayAttempt, ReplayFinished, aiter_replay
+from core.record.savefile import (
+    RunRecorder,
+    SavedSession,
+    TeeRecorder,
+    read_saved_run,
+    read_saved_session,
+    write_saved_session,
+)
 from core.stream.definitions import DEFINITIONS as METRIC_DEFINITIONS
 from core.stream.definitions import STAT_KEYS
 from core.stream.definitions import samples as metric_samples
@@ -97,12 +112,14 @@ from core.stream.verdict import SessionMetrics
 __all__ = [
     "AUTH_SCHEMES",
     "DIALECTS",
+    "EXPORT_FORMATS",
     "METRIC_DEFINITIONS",
     "MOCK",
     "PRESETS",
     "RACE_MAX_LANES",
     "RACE_MIN_LANES",
     "RACE_MODES",
+    "REPLAY_SPEEDS",
     "RUN_CLASSES",
     "STAT_KEYS",
     "WARNING_TEXT",
@@ -116,6 +133,10 @@ __all__ = [
     "CurlImport",
     "DiagnoseError",
     "EngineClient",
+    "ExportRun",
+    "HistoryError",
+    "HistoryRecorder",
+    "HistoryStore",
     "HttpInfo",
     "HttpRequest",
     "KeyRef",
@@ -144,8 +165,11 @@ __all__ = [
     "RaceResult",
     "RefusalDelta",
     "Replay",
+    "ReplayAttempt",
+    "ReplayFinished",
     "RequestSent",
     "ResponseStarted",
+    "Retention",
     "RetryPolicy",
     "RoundFinished",
     "RoundStarted",
@@ -153,11 +177,14 @@ __all__ = [
     "RunRecorder",
     "RunSpec",
     "RunStamps",
+    "RunSummary",
+    "SavedSession",
     "SessionFinished",
     "SessionMetrics",
     "Stall",
     "StopSignal",
     "Summary",
+    "TeeRecorder",
     "TextDelta",
     "ThinkingDelta",
     "Timeouts",
@@ -167,21 +194,25 @@ __all__ = [
     "Usage",
     "Verdict",
     "WireEvent",
+    "aiter_replay",
     "build_continuation",
     "catalogue",
     "compare_csv",
     "compare_json",
     "compare_markdown",
     "connection_test_spec",
+    "data_dir",
     "decide",
     "delete_key",
     "diagnose_bytes",
     "engine_failed",
+    "export_runs",
     "fetch_models",
     "find_profile",
     "format_report",
     "from_curl",
     "has_key",
+    "history_path",
     "key_env_name",
     "key_warning",
     "keyring_available",
@@ -194,14 +225,18 @@ __all__ = [
     "percentile",
     "profile_to_curl",
     "read_saved_run",
+    "read_saved_session",
+    "replay_session",
     "resolve_model",
     "run",
     "run_cost",
     "run_session",
+    "sessions_from_bytes",
     "spec_to_curl",
     "stitch",
     "store_key",
     "summarize",
     "to_curl",
     "with_mock_url",
+    "write_saved_session",
 ]

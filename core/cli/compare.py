@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from core.cli.lanes import LaneArgs, lanes_from_toml, parse_lane
 from core.cli.probe import build_spec, find_named_profile
 from core.live.race import MAX_LANES, MIN_LANES, MODES, Lane, LaneRunFinished, Race, RacePlan
 from core.providers.keys import ProfileError
+from core.record.history import HistoryError, HistoryStore, Retention
+from core.record.savefile import Recorder
 from core.stream.definitions import DEFINITIONS
-from core.stream.spec import DIALECTS
+from core.stream.spec import DIALECTS, RunSpec
 from core.stream.stats import CLASSES as RUN_CLASSES
 
 __all__ = ["add_compare_parser", "compare_main"]
@@ -60,6 +63,9 @@ def add_compare_parser(sub: Any) -> None:
     out.add_argument("--csv", action="store_true", help="one row per run")
     out.add_argument("--markdown", action="store_true", help="one table to paste")
     c.add_argument("--save", metavar="DIR", help="every run in DIR, probe's saved format")
+    c.add_argument(
+        "--no-history", action="store_true", help="do not keep these runs in the history store"
+    )
 
 
 def _lane_args(args: argparse.Namespace) -> list[LaneArgs]:
@@ -125,6 +131,22 @@ def _build_lanes(items: list[LaneArgs], args: argparse.Namespace, mock: Any) -> 
     return lanes
 
 
+def _history() -> HistoryStore | None:
+    try:
+        return HistoryStore.open(retention=Retention())
+    except HistoryError as exc:  # the race still runs; its runs are just not kept
+        print(f"streamscope compare: history not kept: {exc}", file=sys.stderr)
+        return None
+
+
+def _recorders(store: HistoryStore | None) -> Callable[[RunSpec], Recorder] | None:
+    """Every run of the race into the history, under one compare group."""
+    if store is None:
+        return None
+    group = store.new_compare_group()
+    return lambda spec: store.recorder(spec, source="compare", compare_group=group)
+
+
 def compare_main(args: argparse.Namespace) -> int:
     _check_flags(args)
     include = _include(args.include)
@@ -145,14 +167,18 @@ def compare_main(args: argparse.Namespace) -> int:
             servers.append(start_mock_server())
         return servers[0]
 
+    store = None
     try:
         lanes = _build_lanes(items, args, mock)
         plan = RacePlan(tuple(lanes), mode=args.mode, repeat=args.repeat, pause_s=args.pause)
-        race = Race(plan, save_dir=save_dir)
+        store = None if args.no_history else _history()
+        race = Race(plan, save_dir=save_dir, history=_recorders(store))
         asyncio.run(_drive(race, progress=not (args.json or args.csv or args.markdown)))
     finally:
         for server in servers:
             server.stop()
+        if store is not None:
+            store.close()
     result = race.result
     if args.json:
         print(format_json(result, args.metrics, include))

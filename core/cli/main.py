@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.cli.args import UsageError
+from core.cli.history import add_history_parser, history_main
 from core.cli.report import format_report
 from core.providers.keys import ProfileError
 from core.record.diagnose import DiagnoseError, diagnose_bytes
+from core.record.history_schema import HistoryError
 from core.stream.spec import DIALECTS
 
 if TYPE_CHECKING:
@@ -78,7 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--retries", type=int, default=0)
     p.add_argument("--continue-until-complete", type=int, default=0, metavar="K")
-    p.add_argument("--save", metavar="FILE")
+    p.add_argument(
+        "--save", metavar="FILE", help="write the session as a saved run (replaces FILE)"
+    )
+    p.add_argument(
+        "--no-history", action="store_true", help="do not keep this run in the history store"
+    )
     p.add_argument("--json", action="store_true")
 
     from core.cli.compare import add_compare_parser
@@ -95,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="default scenario parameter, e.g. tps=200 (x-mock-params names)",
     )
+    add_history_parser(sub)
     pr = sub.add_parser(
         "profiles", help="provider profiles (file: $STREAMSCOPE_PROFILES or the config dir)"
     )
@@ -118,8 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return compare_main(args)
         if args.command == "profiles":
             return _profiles(args)
+        if args.command == "history":
+            return history_main(args)
         return _serve_mock(args)
-    except (UsageError, DiagnoseError, ProfileError) as exc:
+    except (UsageError, DiagnoseError, ProfileError, HistoryError) as exc:
         message = " ".join(str(exc).split())
         print(f"streamscope {args.command}: {message}", file=sys.stderr)
         return 2
@@ -142,7 +152,7 @@ def _diagnose(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     replay = diagnose_bytes(data, args.dialect)
     if args.json:
-        print(json.dumps(replay.verdict.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(replay.to_json(), indent=2, ensure_ascii=False))
     else:
         source = {"body": "raw body", "log": "pasted log", "saved_run": "saved run"}[replay.kind]
         print(f"{source}, dialect {replay.dialect}")

@@ -17,7 +17,8 @@ from core.cli.args import UsageError, resolve_key
 from core.cli.report import format_report
 from core.live.session import AttemptStarted, SessionFinished, run_session
 from core.providers.keys import ProfileError
-from core.record.savefile import RunRecorder
+from core.record.history import HistoryError, HistoryStore, Retention
+from core.record.savefile import RunRecorder, TeeRecorder
 from core.stream.events import RefusalDelta, TextDelta, ThinkingDelta
 from core.stream.spec import RunSpec, Timeouts
 
@@ -187,12 +188,20 @@ async def _probe(spec: RunSpec, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, cancel.set)
-    recorder = None
+    saved = None
     if args.save:
         try:
-            recorder = RunRecorder(args.save)
+            saved = RunRecorder(args.save, replace=True)
         except OSError as exc:
             raise UsageError(f"--save {args.save}: {exc.strerror or exc}") from None
+    store = None
+    if not getattr(args, "no_history", False):
+        try:
+            store = HistoryStore.open(retention=Retention())
+        except HistoryError as exc:  # the run still happens; it is just not kept
+            print(f"streamscope probe: history not kept: {exc}", file=sys.stderr)
+    history = store.recorder(spec, source="probe") if store is not None else None
+    recorder = TeeRecorder(saved, history) if saved or history else None
     live = not args.json
     out = sys.stdout
     finished: SessionFinished | None = None
@@ -220,6 +229,8 @@ async def _probe(spec: RunSpec, args: argparse.Namespace) -> int:
             loop.remove_signal_handler(signal.SIGINT)
         if recorder is not None:
             recorder.close()
+        if store is not None:
+            store.close()
     assert finished is not None
     verdict = finished.verdict
     if args.json:

@@ -27,6 +27,8 @@ WARNING_TEXT = {
     "word, and a gateway may rewrite an upstream cut as a normal finish",
     "nonstandard_terminator": "a relay appended OpenAI chat's data: [DONE] to a stream whose "
     "API has no such line; it was read as a relay's terminator, not as data",
+    "recording_cut": "the recording stops without its end line (StreamScope was stopped "
+    "while recording): what came after it is unknown",
 }
 
 

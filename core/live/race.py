@@ -31,7 +31,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from core.live.gate import StartGate
 from core.live.runner import Clock, RunFinished, new_client
 from core.live.session import AttemptStarted, SessionFinished, run_session
 from core.providers.pricing import Cost, Price, run_cost
-from core.record.savefile import RunRecorder
+from core.record.savefile import Recorder, RunRecorder, TeeRecorder
 from core.stream.outcome import Verdict
 from core.stream.spec import RunSpec
 from core.stream.stamps import RunStamps, StampCollector
@@ -191,6 +191,7 @@ class Race:
     client: httpx.AsyncClient | None = None
     clock: Clock = time.monotonic_ns
     save_dir: Path | None = None  # one saved-run file per run (probe's format)
+    history: Callable[[RunSpec], Recorder] | None = None  # a history recorder per run
     result: RaceResult = field(init=False)
 
     def __post_init__(self) -> None:
@@ -299,7 +300,9 @@ class Race:
         ticket = gate.ticket() if gate is not None else None
         collector = StampCollector(spec.dialect)
         path = self._save_path(lane, index)
-        recorder = RunRecorder(path.with_name(path.name + ".partial")) if path else None
+        saved_file = RunRecorder(path.with_name(path.name + ".partial")) if path else None
+        kept = self.history(spec) if self.history is not None else None
+        recorder = TeeRecorder(saved_file, kept) if saved_file or kept else None
         first_t0: int | None = None
         last: RunFinished | None = None
         finished: SessionFinished | None = None

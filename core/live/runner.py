@@ -28,7 +28,7 @@ import httpx
 from core.live.gate import Ticket
 from core.live.transport import check_request, httpx_timeout, new_client, why
 from core.providers.keys import scrub
-from core.record.savefile import RunRecorder
+from core.record.savefile import Recorder
 from core.stream.dialects import build_request
 from core.stream.events import ChunkReceived, Phase, Progress, RequestSent, ResponseStarted
 from core.stream.httpinfo import error_message, http_info, is_stream_content_type
@@ -60,7 +60,7 @@ async def run(
     client: httpx.AsyncClient | None = None,
     clock: Clock = time.monotonic_ns,
     cancel: asyncio.Event | None = None,
-    recorder: RunRecorder | None = None,
+    recorder: Recorder | None = None,
     attempt: int = 0,
     segment: int = 0,
     gate: Ticket | None = None,
@@ -105,7 +105,7 @@ class _Session:
         http: httpx.AsyncClient,
         clock: Clock,
         cancel: asyncio.Event | None,
-        recorder: RunRecorder | None,
+        recorder: Recorder | None,
         attempt: int,
         segment: int,
     ) -> None:

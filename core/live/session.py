@@ -23,7 +23,7 @@ from core.live.continuation import CannotContinue, build_continuation, more_toke
 from core.live.gate import Ticket
 from core.live.policy import Retry, RetryPolicy, decide
 from core.live.runner import Clock, RunFinished, run
-from core.record.savefile import RunRecorder
+from core.record.savefile import Recorder
 from core.stream.outcome import Verdict, not_sent
 from core.stream.spec import RunSpec
 from core.stream.verdict import SessionMetrics
@@ -71,7 +71,7 @@ async def run_session(
     continuations: int = 0,
     policy: RetryPolicy | None = None,
     cancel: asyncio.Event | None = None,
-    recorder: RunRecorder | None = None,
+    recorder: Recorder | None = None,
     client: Any = None,
     clock: Clock = time.monotonic_ns,
     rng: random.Random | None = None,
@@ -182,6 +182,8 @@ async def run_session(
     whole = combine(segments, text, attempts)
     if len(runs) > 1 or len(segments) > 1:
         whole = replace(whole, session_metrics=_session_metrics(segments, runs, span))
+    if recorder is not None:  # one file is one session: its verdict closes the recording
+        recorder.session(whole.to_json())
     yield SessionFinished(whole, tuple(runs), tuple(segments), text, spec, tuple(attempts))
 
 

@@ -16,7 +16,8 @@ from core.record.detect import (
     suggest_for_body,
 )
 from core.record.pastelog import FIELD, log_events, split_lines, tabbed_events, unwrap
-from core.record.savefile import SavedAttempt, is_saved_run, read_saved_run
+from core.record.saved_replay import CUT_NOTE, judge_attempt, judge_session
+from core.record.savefile import SavedSession, is_saved_run, split_sessions
 from core.stream.events import (
     ProviderError,
     RefusalDelta,
@@ -28,12 +29,12 @@ from core.stream.events import (
     Usage,
     WireEvent,
 )
-from core.stream.httpinfo import error_message, http_info, is_stream_content_type
-from core.stream.outcome import Verdict, bad_content_type, http_error
+from core.stream.httpinfo import error_message
+from core.stream.outcome import Verdict
 from core.stream.pipeline import Pipeline
-from core.stream.spec import DIALECTS, stop_sequences_sent, usage_requested
+from core.stream.spec import DIALECTS
 
-__all__ = ["DiagnoseError", "Replay", "detect_dialect", "diagnose_bytes"]
+__all__ = ["DiagnoseError", "Replay", "detect_dialect", "diagnose_bytes", "replay_session"]
 
 _UNDERSTOOD = (
     TextDelta,
@@ -61,6 +62,14 @@ class Replay:
     events: list[StreamEvent] = field(default_factory=list)
     request: dict[str, Any] | None = None
     response: dict[str, Any] | None = None
+    runs: list[Replay] = field(default_factory=list)  # saved session: every attempt's own
+    attempt: int = 0
+    segment: int = 0
+    started: str | None = None  # ISO 8601 UTC, when recorded
+
+    def to_json(self) -> dict[str, Any]:
+        """The verdict JSON (DESIGN §6)."""
+        return self.verdict.to_json()
 
 
 def diagnose_bytes(data: bytes, dialect: str = "auto") -> Replay:
@@ -235,74 +244,56 @@ def _check_parsed(replay: Replay, pipe: Pipeline, suggest: Callable[[], str | No
 
 
 def _replay_saved(text: str, dialect: str) -> Replay:
-    attempts = read_saved_run(text)
-    if not attempts:
+    sessions = split_sessions(text)
+    if not sessions:
         raise DiagnoseError("this saved run holds no attempt header")
-    attempt: SavedAttempt = attempts[-1]
-    chosen = attempt.dialect if dialect == "auto" else dialect
-    notes = [] if attempt.end else ["the recording was cut: no end line (the recorder died)"]
-    if len(attempts) > 1:
-        labels = ", ".join(
-            str(((a.end or {}).get("verdict") or {}).get("outcome", "cut")) for a in attempts
-        )
-        notes.append(f"{len(attempts)} runs in this file ({labels}); judging the last one")
-    status = attempt.status
-    headers = attempt.response_headers
-    transport = (attempt.end or {}).get("transport") or "eof"
-    total_ns = (attempt.end or {}).get("total_ns")
-    if total_ns is None and attempt.chunks:
-        total_ns = attempt.chunks[-1][0]
-    replay = Replay(
-        Verdict(chosen, "not_sent", None),
-        "saved_run",
-        chosen,
-        notes,
-        chunks=list(attempt.chunks),
-        request=attempt.header.get("request"),
-        response=attempt.header.get("response"),
-    )
-    if status is None:
-        saved = (attempt.end or {}).get("verdict")
-        replay.verdict = (
-            Verdict.from_json(saved)
-            if saved
-            else Verdict(
-                chosen,
-                "interrupted",
-                "connect_failed",
-                actions=("retry",),
-                explanation="No response was recorded.",
-            )
-        )
-        return replay
-    info = http_info(status, headers)
-    body = b"".join(c for _, c in attempt.chunks)
-    pipe = Pipeline(chosen)
-    headers_t = (attempt.header.get("response") or {}).get("t_ns")
-    if isinstance(headers_t, int) and not isinstance(headers_t, bool):
-        pipe.metrics.on_headers(headers_t)
-    if not 200 <= status < 300 or not is_stream_content_type(info.content_type, chosen):
-        for t_ns, _ in attempt.chunks:
-            pipe.metrics.on_chunk(t_ns)
-        judge = http_error if not 200 <= status < 300 else bad_content_type
-        verdict = judge(chosen, info, error_message(body))
-        replay.verdict = verdict.with_metrics(pipe.build_metrics(total_ns))
-        return replay
-    for index, (t_ns, chunk) in enumerate(attempt.chunks):
-        step = pipe.feed(chunk, t_ns, index)
-        replay.wire += step.wire
-        replay.events += step.events
-    end_t = attempt.chunks[-1][0] if attempt.chunks else 0
-    step = pipe.close(end_t)
-    replay.wire += step.wire
-    replay.events += step.events
-    request_body = (attempt.header.get("request") or {}).get("body") or {}
-    replay.verdict = pipe.verdict(
-        transport=transport,
-        http=info,
-        live=True,
-        usage_requested=usage_requested(chosen, request_body),
-        total_ns=total_ns,
-        stop_sequences_sent=stop_sequences_sent(chosen, request_body),
-    )
+    replay = replay_session(sessions[-1], dialect)
+    if len(sessions) > 1:
+        replay.notes.append(f"{len(sessions)} sessions in this file; judging the last one")
     return replay
+
+
+def replay_session(saved: SavedSession, dialect: str = "auto") -> Replay:
+    """A saved session judged again: the top level is the session's verdict and the last
+    attempt's bytes; `runs` holds every attempt's own replay (segments, retries)."""
+    runs: list[Replay] = []
+    for attempt in saved.attempts:
+        verdict, pipe, steps = judge_attempt(attempt, dialect)
+        run = Replay(
+            verdict,
+            "saved_run",
+            pipe.dialect,
+            chunks=list(attempt.chunks),
+            request=attempt.request or None,
+            response=attempt.header.get("response")
+            if isinstance(attempt.header.get("response"), dict)
+            else None,
+            attempt=attempt.attempt,
+            segment=attempt.segment,
+            started=attempt.time,
+        )
+        for step in steps:
+            run.wire += step.wire
+            run.events += step.events
+        runs.append(run)
+    whole = judge_session(saved, [r.verdict for r in runs])
+    last = runs[-1]
+    notes = [CUT_NOTE] if saved.cut else []
+    segments = len({r.segment for r in runs})
+    if len(runs) > 1:
+        notes.append(f"{len(runs)} attempts in {segments} segment{'s' if segments > 1 else ''}")
+    return Replay(
+        whole,
+        "saved_run",
+        last.dialect,
+        notes,
+        chunks=last.chunks,
+        wire=last.wire,
+        events=last.events,
+        request=last.request,
+        response=last.response,
+        runs=runs,
+        attempt=last.attempt,
+        segment=last.segment,
+        started=runs[0].started,
+    )

@@ -115,7 +115,8 @@ def _mask_query_key(url: str) -> str:
 
 def usage_requested(dialect: str, body: dict[str, Any]) -> bool:
     if dialect == "openai-chat":
-        return bool((body.get("stream_options") or {}).get("include_usage"))
+        options = body.get("stream_options")
+        return isinstance(options, dict) and bool(options.get("include_usage"))
     return True
 
 

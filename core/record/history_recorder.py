@@ -1,0 +1,229 @@
+"""Writes one session into the history store as it streams.
+
+The same hooks as `RunRecorder` (so the runner and session write to both through
+`TeeRecorder`). Hooks only queue; a flusher thread commits the queue in one transaction at
+least every 250 ms (by time, never per chunk), so a `kill -9` loses at most the last 250 ms
+and the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from typing import Any
+
+from core.providers.keys import scrub
+from core.record.savefile import header_line, utc_now
+from core.stream.spec import HttpRequest
+
+__all__ = ["COMMIT_INTERVAL_S", "HistoryRecorder", "insert_run", "store_verdict"]
+
+COMMIT_INTERVAL_S = 0.25
+
+
+def summary_columns(verdict: dict[str, Any]) -> dict[str, Any]:
+    """The list's columns from a verdict JSON (wrong types become NULL)."""
+
+    def num(value: Any) -> float | None:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok and value == value and abs(value) < 1e300 else None
+
+    def integer(value: Any) -> int | None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+        return value if ok else None
+
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    metrics = verdict.get("metrics") if isinstance(verdict.get("metrics"), dict) else {}
+    usage = verdict.get("usage") if isinstance(verdict.get("usage"), dict) else {}
+    warnings = verdict.get("warnings") if isinstance(verdict.get("warnings"), list) else []
+    session = verdict.get("session_metrics")
+    ttft = num(metrics.get("ttft_ms"))
+    if isinstance(session, dict) and num(session.get("ttft_ms")) is not None:
+        ttft = num(session.get("ttft_ms"))
+    return {
+        "outcome": text(verdict.get("outcome")),
+        "detail": text(verdict.get("detail")),
+        "warnings": " ".join(w for w in warnings if isinstance(w, str)),
+        "ttft_ms": ttft,
+        "tokens_per_s": num(metrics.get("output_tokens_per_s")),
+        "input_tokens": integer(usage.get("input_tokens")),
+        "output_tokens": integer(usage.get("output_tokens")),
+        "total_ms": num(metrics.get("total_ms")),
+    }
+
+
+def insert_run(db: sqlite3.Connection, meta: dict[str, Any], state: str, pid: int | None) -> int:
+    """A new run row (and its texts row); returns its id."""
+    cur = db.execute(
+        "INSERT INTO runs (started, state, writer_pid, source, dialect, base_url, profile, "
+        "model, compare_group) VALUES (:started, :state, :pid, :source, :dialect, "
+        ":base_url, :profile, :model, :compare_group)",
+        {"state": state, "pid": pid, "compare_group": None, **meta},
+    )
+    run_id = cur.lastrowid
+    assert run_id is not None
+    db.execute(
+        "INSERT INTO run_texts (run_id, prompt) VALUES (?, ?)", (run_id, meta.get("prompt", ""))
+    )
+    return run_id
+
+
+def store_verdict(
+    db: sqlite3.Connection,
+    run_id: int,
+    verdict: dict[str, Any],
+    state: str,
+    *,
+    key: str | None = None,
+    add_size: int = 0,
+) -> None:
+    """The run's verdict, its list columns and its answer (for search); the key masked."""
+    columns = summary_columns(verdict)
+    sets = "".join(f"{name} = :{name}, " for name in columns)
+    db.execute(
+        f"UPDATE runs SET {sets}state = :state, finished = coalesce(finished, :now), "
+        "writer_pid = NULL, size_bytes = size_bytes + :size WHERE id = :id",
+        {**columns, "state": state, "now": utc_now(), "size": add_size, "id": run_id},
+    )
+    answer = verdict.get("text") if isinstance(verdict.get("text"), str) else ""
+    db.execute(
+        "UPDATE run_texts SET answer = ?, verdict = ? WHERE run_id = ?",
+        (scrub(answer, key), scrub(json.dumps(verdict), key) if verdict else None, run_id),
+    )
+
+
+class HistoryRecorder:
+    """Create with `HistoryStore.recorder(...)`; `run_id` is known at once."""
+
+    def __init__(self, db: sqlite3.Connection, run_id: int, next_idx: int, key: str | None):
+        self._db = db
+        self.run_id = run_id
+        self._key = key
+        self._key_bytes = key.encode() if key else b""
+        self._idx = next_idx - 1
+        self._seq = 0
+        self._ops: list[tuple[Any, ...]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._last_end: dict[str, Any] | None = None
+        self._session: dict[str, Any] | None = None
+        self._size = 0
+        self.commit_times: list[float] = []  # monotonic seconds of each commit (bench figure)
+        self._closed = False
+        self._thread = threading.Thread(target=self._flush_loop, name="history-flush", daemon=True)
+        self._thread.start()
+
+    # --- the hooks -----------------------------------------------------------------------
+
+    def _json(self, obj: dict[str, Any]) -> str:
+        return scrub(json.dumps(obj), self._key)
+
+    def header(
+        self,
+        *,
+        attempt: int,
+        dialect: str,
+        request: HttpRequest,
+        status: int | None,
+        headers: dict[str, str] | None,
+        segment: int = 0,
+        headers_t_ns: int | None = None,
+    ) -> None:
+        line = header_line(
+            attempt=attempt,
+            dialect=dialect,
+            request=request,
+            status=status,
+            headers=headers,
+            segment=segment,
+            headers_t_ns=headers_t_ns,
+        )
+        with self._lock:
+            self._idx += 1
+            self._seq = 0
+            self._ops.append(("header", self._idx, attempt, segment, self._json(line)))
+
+    def chunk(self, t_ns: int, data: bytes) -> None:
+        if self._key_bytes and self._key_bytes in data:
+            data = data.replace(self._key_bytes, b"***")
+        with self._lock:
+            if self._idx < 0:
+                return
+            self._ops.append(("chunk", self._idx, self._seq, t_ns, data))
+            self._seq += 1
+            self._size += len(data)
+
+    def end(self, transport: str, verdict: dict[str, Any], total_ns: int | None) -> None:
+        line = {"kind": "end", "transport": transport, "total_ns": total_ns, "verdict": verdict}
+        with self._lock:
+            if self._idx < 0:
+                return
+            self._last_end = verdict
+            self._ops.append(("end", self._idx, self._json(line)))
+
+    def session(self, verdict: dict[str, Any]) -> None:
+        with self._lock:
+            self._session = verdict
+
+    def close(self) -> None:
+        """Commit what is left and mark the run finished (its verdict is the session's)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._thread.join()
+        verdict = self._session or self._last_end
+        try:
+            self._flush(finish=verdict or {})
+        finally:
+            self._db.close()
+
+    # --- committing ----------------------------------------------------------------------
+
+    def _flush_loop(self) -> None:
+        next_at = time.monotonic() + COMMIT_INTERVAL_S
+        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
+            next_at += COMMIT_INTERVAL_S
+            self._flush()
+
+    def _flush(self, finish: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            ops, self._ops = self._ops, []
+        if not ops and finish is None:
+            return
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for op in ops:
+                if op[0] == "chunk":
+                    db.execute(
+                        "INSERT INTO chunks (run_id, idx, seq, t_ns, data) VALUES (?, ?, ?, ?, ?)",
+                        (self.run_id, *op[1:]),
+                    )
+                elif op[0] == "header":
+                    db.execute(
+                        "INSERT INTO attempts (run_id, idx, attempt, segment, header) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (self.run_id, *op[1:]),
+                    )
+                else:
+                    db.execute(
+                        "UPDATE attempts SET end_line = ? WHERE run_id = ? AND idx = ?",
+                        (op[2], self.run_id, op[1]),
+                    )
+            if finish is not None:
+                self._finish(finish)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self.commit_times.append(time.monotonic())
+
+    def _finish(self, verdict: dict[str, Any]) -> None:
+        store_verdict(
+            self._db, self.run_id, verdict, "finished", key=self._key, add_size=self._size
+        )
