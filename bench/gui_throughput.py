@@ -96,7 +96,7 @@ async def measure(args: argparse.Namespace, urls: dict[str, str]) -> int:
     started = last = time.perf_counter()
     timer.start()
     window.send()
-    outcome = await asyncio.wait_for(done, 300)
+    outcome = await asyncio.wait_for(done, 1800)
     elapsed = time.perf_counter() - started
     timer.stop()
     await asyncio.sleep(0.1)
