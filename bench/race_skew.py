@@ -60,6 +60,9 @@ async def skews(base_url: str, lanes: int, args: argparse.Namespace) -> list[flo
     async for _ in race.events():
         pass
     await client.aclose()
+    labels = {r.verdict.label for r in race.result.runs}
+    if labels != {"completed/natural"}:
+        print(f"  ({lanes} lanes: {sorted(labels)})")
     return [r.skew_ms for r in race.result.rounds if r.skew_ms is not None]
 
 

@@ -53,7 +53,9 @@ class StartGate:
     def _done_one(self) -> None:
         self._waiting -= 1
         if self._waiting <= 0:
-            self.open()
+            # Not at once: the last lane to arrive waits like the others, so all of them
+            # resume back to back on the loop turn that opens the gate.
+            asyncio.get_running_loop().call_soon(self.open)
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._hold_s, self.open)
 
