@@ -15,22 +15,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from core import ProfileStore, new_client
+from core import ProfileStore, data_dir, new_client
 from core.mock import SCENARIOS, start_mock_server
 from gui.main_window import MainWindow
 
 __all__ = ["build_window", "main", "serve", "settle_heap"]
 
 APP_NAME = "StreamScope"
-
-
-def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("streamscope", appauthor=False))
 
 
 def build_window(

@@ -17,6 +17,7 @@ messages (batched: at most one frame every `FLUSH_S` while events flow, never on
   child → parent: ("events", run_id, [event, ...]) · ("breaker", run_id, breaker) (as the
                   session's verdict is recorded in it) · ("done", run_id)
                   · ("cannot_continue", run_id, why) · ("failed", run_id, why)
+                  · ("history", run_id, history_id) · ("history_error", run_id, why)
 and the parent's reader adds ("engine_died", returncode) when the pipe ends unexpectedly.
 """
 
@@ -119,18 +120,28 @@ class EngineClient:
 
     def start(self, **kwargs: Any) -> int:
         """Start a session in the engine; `kwargs` are `run_session`'s (spec, retries, kind,
-        previous, breaker) plus `recording` (a saved-run path the child writes). Returns
-        the run's id, which tags every message about it."""
+        previous, breaker) plus `recording` (a saved-run path the child writes) and
+        `history` ({"path", "source", "run_id"}: the store the child writes the run to as
+        it streams; its id comes back as ("history", run_id, history_id)). Returns the
+        run's id, which tags every message about it."""
         self._next_id += 1
         self._send([("start", self._next_id, kwargs)])
         return self._next_id
 
-    def start_race(self, plan: Any, *, save_dir: str | None = None, lean: bool = True) -> int:
+    def start_race(
+        self,
+        plan: Any,
+        *,
+        save_dir: str | None = None,
+        lean: bool = True,
+        history: dict[str, Any] | None = None,
+    ) -> int:
         """Start a race (`core.live.race.RacePlan`); its events come tagged with the id.
         `lean` leaves out each lane's raw chunks and wire events (a compare view shows
         tokens and verdicts; every run's bytes are in its saved file under `save_dir`)."""
         self._next_id += 1
-        self._send([("race", self._next_id, {"plan": plan, "save_dir": save_dir, "lean": lean})])
+        kwargs = {"plan": plan, "save_dir": save_dir, "lean": lean, "history": history}
+        self._send([("race", self._next_id, kwargs)])
         return self._next_id
 
     def stop(self, run_id: int) -> None:
@@ -276,16 +287,80 @@ class _Commands(asyncio.Protocol):
         self._ended.set()
 
 
+class _Stores:
+    """The child's history stores by path, opened on first use."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, Any] = {}
+
+    def get(self, path: str) -> Any:
+        from core.record.history import HistoryStore, Retention
+
+        if path not in self._open:
+            self._open[path] = HistoryStore.open(Path(path), retention=Retention())
+        return self._open[path]
+
+    def close(self) -> None:
+        for store in self._open.values():
+            store.close()
+
+
+def _history_recorder(
+    run_id: int, history: dict[str, Any] | None, spec: Any, stores: _Stores, out: _Outbox
+) -> Any:
+    """The history recorder for a run, its id told to the parent; None (and why) when the
+    store cannot be opened: the run still happens."""
+    if not history:
+        return None
+    from core.record.history import HistoryError
+
+    try:
+        recorder = stores.get(history["path"]).recorder(
+            spec, source=history.get("source", "window"), run_id=history.get("run_id")
+        )
+    except (HistoryError, OSError, ValueError) as exc:
+        out.send(("history_error", run_id, str(exc)))
+        return None
+    out.send(("history", run_id, recorder.run_id))
+    return recorder
+
+
+def _race_history(
+    run_id: int, history: dict[str, Any] | None, stores: _Stores, out: _Outbox
+) -> Callable[[Any], Any] | None:
+    """Every run of a race into the history, under one compare group."""
+    if not history:
+        return None
+    from core.record.history import HistoryError
+
+    try:
+        store = stores.get(history["path"])
+        group = store.new_compare_group()
+    except (HistoryError, OSError) as exc:
+        out.send(("history_error", run_id, str(exc)))
+        return None
+    return lambda spec: store.recorder(spec, source="compare", compare_group=group)
+
+
 async def _run_one(
-    run_id: int, kwargs: dict[str, Any], cancel: asyncio.Event, client: Any, out: _Outbox
+    run_id: int,
+    kwargs: dict[str, Any],
+    cancel: asyncio.Event,
+    client: Any,
+    out: _Outbox,
+    stores: _Stores,
 ) -> None:
     from core.live.continuation import CannotContinue
     from core.live.session import SessionFinished, run_session
-    from core.record.savefile import RunRecorder
+    from core.record.savefile import RunRecorder, TeeRecorder
 
     recording = kwargs.pop("recording", None)
+    history = kwargs.pop("history", None)
     breaker = kwargs.get("breaker")
-    recorder = RunRecorder(Path(recording)) if recording else None
+    spec = kwargs["previous"].spec if kwargs.get("previous") is not None else kwargs["spec"]
+    saved = RunRecorder(Path(recording)) if recording else None
+    kept = _history_recorder(run_id, history, spec, stores, out)
+    recorder = TeeRecorder(saved, kept) if saved or kept else None
     agen = run_session(cancel=cancel, recorder=recorder, client=client, **kwargs)
     try:
         async for event in agen:
@@ -342,6 +417,7 @@ async def _serve(in_fd: int, out_fd: int) -> None:
     out = _Outbox(write_transport, pipe.writable)
     runs: dict[int, tuple[asyncio.Task[None], Callable[[], None]]] = {}
     client = new_client()
+    stores = _Stores()
 
     def track(run_id: int, task: asyncio.Task[None], stop: Callable[[], None]) -> None:
         runs[run_id] = (task, stop)
@@ -353,14 +429,19 @@ async def _serve(in_fd: int, out_fd: int) -> None:
                 cancel = asyncio.Event()
                 track(
                     run_id,
-                    loop.create_task(_run_one(run_id, kwargs, cancel, client, out)),
+                    loop.create_task(_run_one(run_id, kwargs, cancel, client, out, stores)),
                     cancel.set,
                 )
             case ("race", run_id, kwargs):
                 from core.live.race import Race
 
                 save_dir = Path(kwargs["save_dir"]) if kwargs.get("save_dir") else None
-                race = Race(kwargs["plan"], client=client, save_dir=save_dir)
+                race = Race(
+                    kwargs["plan"],
+                    client=client,
+                    save_dir=save_dir,
+                    history=_race_history(run_id, kwargs.get("history"), stores, out),
+                )
                 track(run_id, loop.create_task(_race_one(run_id, kwargs, race, out)), race.stop)
             case ("stop", run_id):
                 if run_id in runs:
@@ -378,6 +459,7 @@ async def _serve(in_fd: int, out_fd: int) -> None:
     if pending:
         await asyncio.wait(pending, timeout=5.0)
     out.flush()
+    stores.close()
     await client.aclose()
     write_transport.close()
 

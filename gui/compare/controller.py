@@ -60,7 +60,8 @@ class CompareController(QObject):
         root = self._data_dir / "compare"
         root.mkdir(parents=True, exist_ok=True)
         self.save_dir = Path(tempfile.mkdtemp(prefix="race-", dir=root))
-        self._race_id = self._engine.start_race(plan, save_dir=str(self.save_dir))
+        history = {"path": str(self._data_dir / "history.sqlite3")}
+        self._race_id = self._engine.start_race(plan, save_dir=str(self.save_dir), history=history)
         self.race_started.emit(plan)
         self.busy_changed.emit(True)
         self._timer.start()
@@ -111,6 +112,8 @@ class CompareController(QObject):
                         self.round_finished.emit(event)
                     elif isinstance(event, RaceFinished):
                         self.race_finished.emit(event.result)
+            elif kind == "history_error":
+                self.race_failed.emit(f"These runs are not kept in the history: {message[2]}")
             elif kind == "failed":
                 self._flush(batch)
                 self.race_failed.emit(f"Unexpected error: {message[2]}")

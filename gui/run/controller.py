@@ -13,6 +13,7 @@ time nothing. Events reach the views through `EventRelay`'s signals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -20,15 +21,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from core import (
+    AttemptStarted,
     CannotContinue,
     EngineClient,
     Replay,
+    ReplayAttempt,
+    ReplayFinished,
+    RequestSent,
+    ResponseStarted,
     RunSpec,
     SessionFinished,
     TextDelta,
+    aiter_replay,
     build_continuation,
     engine_failed,
     more_tokens,
@@ -58,9 +65,14 @@ class _Run:
 
 
 class RunController(EventRelay):
+    run_stored = Signal(int)  # the session's run id in the history store
+
     def __init__(self, client: Any, data_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runs_dir = data_dir / "runs"
+        self.history_path: Path | None = data_dir / "history.sqlite3"  # None: keep no history
+        self.history_id: int | None = None  # the shown session's run in the history
+        self.history_error: str | None = None  # why the last run was not kept
         self._engine: EngineClient | None = None
         self._run: _Run | None = None
         self._queued: tuple[RunSpec, str, bool, dict[str, Any]] | None = None
@@ -69,6 +81,7 @@ class RunController(EventRelay):
         self._finished: SessionFinished | None = None  # what Continue resumes
         self._recording: Path | None = None
         self._shown_busy = False
+        self._play: asyncio.Task[None] | None = None  # a replay being shown
         self.breakers = Breakers()
         self.probes = ProbeTasks(client, self)
         self._timer = QTimer(self)
@@ -79,7 +92,7 @@ class RunController(EventRelay):
 
     @property
     def busy(self) -> bool:
-        return self._run is not None or self._queued is not None
+        return self._run is not None or self._queued is not None or self.replaying
 
     @property
     def engine(self) -> EngineClient:
@@ -144,26 +157,102 @@ class RunController(EventRelay):
         self._launch(session.spec, "continue", fresh=True, previous=session)
 
     def stop(self) -> None:
-        """The current run ends at once as interrupted/cancelled."""
+        """The current run ends at once as interrupted/cancelled (a replay just stops)."""
         self._queued = None
+        if self._play is not None and not self._play.done():
+            self._play.cancel()
         if self._run is not None and self._engine is not None:
             self._engine.stop(self._run.run_id)
 
-    def load_replay(self, replay: Replay, source: str) -> None:
-        """Show a stream that already happened (saved run, raw body, pasted log)."""
+    def load_replay(self, replay: Replay, source: str, speed: float | None = None) -> None:
+        """Show a stream that already happened (saved run, history run, raw body, pasted
+        log), every attempt and segment of it, through the same signals as a live run: at
+        once (`speed` None) or at its recorded pace divided by `speed` (a demo)."""
         self.stop()
-        self._run = None
+        self._run = self._queued = None
         self._spec = self._finished = None
         if self._recording is not None:  # File → Save run saves live runs only
             self._recording.unlink(missing_ok=True)
             self._recording = None
-        self.replay(replay, source)
-        self._set_busy(False)
+        if self._play is not None and not self._play.done():
+            self._play.cancel()
+        runs = replay.runs or [replay]
+        if not any(run.chunks for run in runs):  # a pasted log: events, no bytes, no times
+            self.replay(replay, source)
+            self._set_busy(False)
+            return
+        self._play = asyncio.ensure_future(self._replay(replay, source, speed))
+
+    @property
+    def replaying(self) -> bool:
+        return self._play is not None and not self._play.done()
+
+    async def _replay(self, replay: Replay, source: str, speed: float | None) -> None:
+        self._offset_ns = self._axis_end_ns = 0
+        self.session_started.emit(SessionStart("replay", True, None, source))
+        self._timer.start()
+        if speed is not None:
+            self._set_busy(True)
+        runs = replay.runs or [replay]
+        segment, done = 0, 0
+        try:
+            async for item in aiter_replay(replay, speed):
+                if isinstance(item, ReplayAttempt):
+                    kind = "first" if item.attempt == 0 else "retry"
+                    if item.segment > segment:
+                        kind, segment = "continue", item.segment
+                    run = runs[min(item.attempt, len(runs) - 1)]
+                    spec = RunSpec(replay.dialect, "", "")
+                    self.relay(
+                        AttemptStarted(
+                            item.attempt, item.segment, kind, "", 0.0, "", item.offset_ns, spec
+                        ),
+                        0,
+                    )
+                    self._show_exchange(run)
+                elif isinstance(item, ReplayFinished):
+                    self.flush()
+                    parts = tuple((v, "") for v in item.attempt_verdicts) if len(runs) > 1 else ()
+                    self.verdict_ready.emit(
+                        SessionOutcome(
+                            item.verdict, parts, notes=tuple(replay.notes), replay_kind=replay.kind
+                        )
+                    )
+                else:
+                    self.relay(item, 0)
+                    done += 1
+                    if speed is None and done % 5000 == 0:
+                        await asyncio.sleep(0)  # a long recording: let Qt paint meanwhile
+        finally:
+            self.flush()
+            if self._run is None:
+                self._timer.stop()
+                self._set_busy(False)
+
+    def _show_exchange(self, run: Replay) -> None:
+        req = run.request or {}
+        if req:
+            self.request_sent.emit(
+                RequestSent(
+                    str(req.get("method") or "POST"),
+                    str(req.get("url") or ""),
+                    dict(req.get("headers") or {}),
+                    dict(req.get("body") or {}),
+                )
+            )
+        if run.response:
+            resp = run.response
+            self.response_started.emit(
+                ResponseStarted(int(resp.get("status") or 0), dict(resp.get("headers") or {}))
+            )
 
     async def shutdown(self) -> None:
         """Stop the run and let its end reach the views (up to 5 s), stop the engine (no
         process or thread is left), then the probes."""
         self.stop()
+        if self._play is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._play
         deadline = time.monotonic() + 5.0
         while self._run is not None and self._engine is not None and time.monotonic() < deadline:
             await asyncio.sleep(FLUSH_MS / 1000)
@@ -197,9 +286,16 @@ class RunController(EventRelay):
             return
         engine = self.engine
         base = 0 if fresh else self._axis_end_ns
+        if fresh:
+            self.history_id = None
+        history = None
+        if self.history_path is not None:
+            history = {"path": str(self.history_path), "source": "window"}
+            history["run_id"] = self.history_id  # Retry/Continue add to the same run
         run_id = engine.start(
             spec=spec,
             kind=kind,
+            history=history,
             breaker=self.breakers.for_profile(spec.profile),
             recording=str(self._recording) if self._recording is not None else None,
             **kw,
@@ -233,6 +329,14 @@ class RunController(EventRelay):
         elif kind == "done":
             self._breaker_of.pop(run_id, None)
         if run is None or run_id != run.run_id:
+            return
+        if kind == "history":
+            self.history_id, self.history_error = message[2], None
+            self.run_stored.emit(message[2])
+            return
+        if kind == "history_error":
+            self.history_error = message[2]
+            self.run_failed.emit(f"This run is not kept in the history: {message[2]}")
             return
         if kind == "events":
             if not run.started:
