@@ -72,7 +72,7 @@ from core.record.history import HistoryError, HistoryStore, Retention, RunSummar
 from core.record.history_recorder import HistoryRecorder
 from core.record.imports import sessions_from_bytes
 from core.record.replay import SPEEDS as REPLAY_SPEEDS
-from core.record.replay import ReplayAttempt, ReplayFinished, aiter_replay
+from core.record.replay import ReplayAttempt, ReplayFinished, aiter_replay, stamps_of
 from core.record.savefile import (
     RunRecorder,
     SavedSession,
@@ -233,6 +233,7 @@ __all__ = [
     "run_session",
     "sessions_from_bytes",
     "spec_to_curl",
+    "stamps_of",
     "stitch",
     "store_key",
     "summarize",

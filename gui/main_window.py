@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import ProfileStore, RunSpec, SessionFinished
+from core import HistoryError, ProfileStore, RunSpec, SessionFinished, stamps_of
 from gui.compare.controller import CompareController
 from gui.compare.view import CompareView
+from gui.history.panel import HistoryPanel
 from gui.menus import build_menus
 from gui.profiles.actions import ProfileActionsMixin
 from gui.request.build import to_spec
@@ -68,6 +69,7 @@ class MainWindow(ProfileActionsMixin):
         self.controller = RunController(client, data_dir, self)
         self.compare_controller = CompareController(data_dir, self)
         self.compare_view = CompareView(self.compare_controller, self._mock_urls)
+        self.history_panel = HistoryPanel(self.controller.history_path)
         self.request_pane = RequestPane(scenarios)
         self.stream_view = StreamView()
         self.latency_plot = LatencyPlot()
@@ -125,6 +127,7 @@ class MainWindow(ProfileActionsMixin):
         self.views.setObjectName("views")
         self.views.addTab(self.main_split, "Run")
         self.views.addTab(self.compare_view, "Compare")
+        self.views.addTab(self.history_panel, "History")
         lay.addWidget(self.views)
         self.setCentralWidget(central)
         self.resize(1560, 940)
@@ -167,6 +170,12 @@ class MainWindow(ProfileActionsMixin):
         self.compare_view.add_lane_requested.connect(self.add_compare_lane)
         self.compare_view.open_run_requested.connect(self._open_compare_run)
         self.compare_view.run_in_run_view_requested.connect(self._run_compare_lane)
+        # history
+        self.views.currentChanged.connect(self._on_view_changed)
+        c.verdict_ready.connect(self._refresh_history_if_shown)
+        self.compare_controller.race_finished.connect(self._refresh_history_if_shown)
+        self.history_panel.open_requested.connect(self.open_history_run)
+        self.history_panel.compare_requested.connect(self.compare_history_runs)
         # recovery actions
         self.verdict_panel.retry_requested.connect(self._retry)
         self.verdict_panel.continue_requested.connect(c.continue_run)
@@ -215,6 +224,50 @@ class MainWindow(ProfileActionsMixin):
             return
         what = spec.model.removeprefix("mock-") if spec.profile == "Mock" else spec.model
         self.compare_view.add_lane(f"{spec.profile} {what}", spec)
+
+    @Slot(int)
+    def _on_view_changed(self, _index: int) -> None:
+        if self.views.currentWidget() is self.history_panel:
+            self.history_panel.refresh()
+
+    @Slot(object)
+    def _refresh_history_if_shown(self, _what: object = None) -> None:
+        if self.views.currentWidget() is self.history_panel:
+            self.history_panel.refresh()
+
+    @Slot(int, object)
+    def open_history_run(self, run_id: int, speed: float | None = None) -> None:
+        """A stored run in the Run view as it was live: every attempt and segment, at once
+        or at its recorded pace (`speed` 1, 2, 5: a demo with no network)."""
+        store = self.history_panel.store()
+        if store is None:
+            return
+        try:
+            replay = store.replay(run_id)
+        except HistoryError as exc:
+            self.history_panel.status.setText(str(exc))
+            return
+        self.views.setCurrentWidget(self.main_split)
+        pace = "at once" if speed is None else f"at {speed:g}×"
+        self.controller.load_replay(replay, f"history run {run_id} ({pace})", speed)
+
+    @Slot(object)
+    def compare_history_runs(self, ids: list[int]) -> None:
+        store = self.history_panel.store()
+        if store is None:
+            return
+        runs = []
+        try:
+            for run_id in ids[:16]:
+                summary, replay = store.summary(run_id), store.replay(run_id)
+                spec = RunSpec(summary.dialect, summary.base_url, summary.model)
+                label = f"#{run_id} {summary.profile or ''} {summary.model}".replace("  ", " ")
+                runs.append((label, spec, replay.verdict, stamps_of(replay)))
+        except HistoryError as exc:
+            self.history_panel.status.setText(str(exc))
+            return
+        self.views.setCurrentWidget(self.compare_view)
+        self.compare_view.show_runs(runs)
 
     @Slot(str)
     def _open_compare_run(self, path: str) -> None:
@@ -272,6 +325,7 @@ class MainWindow(ProfileActionsMixin):
         self.heat_legend.setText(heat_legend(theme))
         self.latency_plot.set_theme(theme)
         self.compare_view.set_theme(theme)
+        self.history_panel.set_theme(theme)
         self.verdict_panel.set_theme(theme)
 
     @Slot()
@@ -315,6 +369,7 @@ class MainWindow(ProfileActionsMixin):
     async def shutdown(self) -> None:
         await self.controller.shutdown()
         self.compare_controller.shutdown()
+        self.history_panel.close_store()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()

@@ -13,7 +13,7 @@ from typing import Any
 from core.cli.args import UsageError
 from core.cli.report import format_report
 from core.record.diagnose import DiagnoseError
-from core.record.exports import FORMATS, ExportRun, export_runs
+from core.record.exports import FORMATS
 from core.record.history import HistoryStore, RunSummary
 from core.record.imports import sessions_from_bytes
 from core.record.replay import ReplayAttempt, ReplayFinished, aiter_replay
@@ -134,30 +134,10 @@ def _show(store: HistoryStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def _runs_for_export(store: HistoryStore, ids: list[int]) -> list[ExportRun]:
-    out = []
-    for run_id in ids:
-        summary = store.summary(run_id)
-        verdict = store.verdict_json(run_id)
-        verdict.pop("id", None)
-        out.append(
-            ExportRun(
-                run_id,
-                summary.time,
-                store.saved_session(run_id),
-                verdict,
-                summary.model,
-                summary.base_url,
-                summary.profile,
-                summary.notes,
-                summary.tags,
-            )
-        )
-    return out
 
 
 def _export(store: HistoryStore, args: argparse.Namespace) -> int:
-    text = export_runs(_runs_for_export(store, args.ids), args.format)
+    text = store.export(args.ids, args.format)
     if args.output == "-":
         sys.stdout.write(text)
         return 0

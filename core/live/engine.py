@@ -42,7 +42,8 @@ FLUSH_S = 0.008  # the child's longest wait before it hands a batch of events ov
 # Backpressure, so a window that cannot keep up never makes either process grow without
 # bound: the parent's reader stops reading the pipe past this many unread frames, the pipe
 # fills, and the child stops reading the network past this many unsent bytes.
-INBOX_FRAMES = 64
+INBOX_FRAMES = 16
+BATCH_EVENTS = 1024  # a frame never holds more: a burst is cut into frames as it is parsed
 OUTBOX_BYTES = 4 * 1024 * 1024
 _HEADER = struct.Struct("!I")
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -225,6 +226,7 @@ class _Outbox:
         self._pending: list[tuple[Any, ...]] = []
         self._events: dict[int, list[Any]] = {}
         self._handle: asyncio.TimerHandle | None = None
+        self._count = 0  # events pending
 
     def event(self, run_id: int, event: Any) -> None:
         batch = self._events.get(run_id)
@@ -232,7 +234,10 @@ class _Outbox:
             batch = self._events[run_id] = []
             self._pending.append(("events", run_id, batch))
         batch.append(event)
-        if self._handle is None:
+        self._count += 1
+        if self._count >= BATCH_EVENTS:
+            self.flush()
+        elif self._handle is None:
             self._handle = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
 
     def send(self, message: tuple[Any, ...]) -> None:
@@ -247,6 +252,7 @@ class _Outbox:
             self._transport.write(_frame(self._pending))
         self._pending = []
         self._events = {}
+        self._count = 0
 
 
 class _Pipe(asyncio.Protocol):

@@ -397,6 +397,30 @@ class HistoryStore:
             raise HistoryError(f"run {run_id} recorded no attempt")
         return replay_session(saved)
 
+    def export(self, run_ids: list[int], fmt: str) -> str:
+        """The runs in one export format (`core.record.exports.FORMATS`)."""
+        from core.record.exports import ExportRun, export_runs
+
+        runs = []
+        for run_id in run_ids:
+            summary = self.summary(run_id)
+            verdict = self.verdict_json(run_id)
+            verdict.pop("id", None)
+            runs.append(
+                ExportRun(
+                    run_id,
+                    summary.time,
+                    self.saved_session(run_id),
+                    verdict,
+                    summary.model,
+                    summary.base_url,
+                    summary.profile,
+                    summary.notes,
+                    summary.tags,
+                )
+            )
+        return export_runs(runs, fmt)
+
     # --- editing --------------------------------------------------------------------------
 
     def set_notes(self, run_id: int, notes: str) -> None:

@@ -18,8 +18,9 @@ from core.record.diagnose import Replay
 from core.stream.events import ChunkReceived
 from core.stream.outcome import Verdict
 from core.stream.pipeline import Pipeline
+from core.stream.stamps import RunStamps, StampCollector
 
-__all__ = ["SPEEDS", "ReplayAttempt", "ReplayFinished", "aiter_replay"]
+__all__ = ["SPEEDS", "ReplayAttempt", "ReplayFinished", "aiter_replay", "stamps_of"]
 
 SPEEDS = (1.0, 2.0, 5.0, None)  # None: instant, no delays
 
@@ -64,3 +65,17 @@ async def aiter_replay(
         total = run.verdict.metrics.total_ms
         offset += int(total * 1e6) if total else previous
     yield ReplayFinished(replay.verdict, tuple(r.verdict for r in runs))
+
+
+def stamps_of(replay: Replay) -> RunStamps:
+    """A recorded session's stamps (its last attempt's, as a live race keeps them), so stored
+    runs can be compared under any metric definition."""
+    run = (replay.runs or [replay])[-1]
+    collector = StampCollector(run.dialect)
+    for index, (t_ns, data) in enumerate(run.chunks):
+        collector.feed(ChunkReceived(index, len(data), data, t_ns))
+    for item in (*run.wire, *run.events):
+        collector.feed(item)
+    total = run.verdict.metrics.total_ms
+    end = int(total * 1e6) if total is not None else None
+    return collector.build(end, run.verdict.output_tokens)

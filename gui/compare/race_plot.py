@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core import RefusalDelta, TextDelta, ThinkingDelta, ToolCallDelta
+from core import RefusalDelta, RunStamps, TextDelta, ThinkingDelta, ToolCallDelta
 from gui.theme import LIGHT, Theme, qcolor
 from gui.widgets.columns import Columns
 
@@ -86,6 +86,14 @@ class RacePlot(QWidget):
             self._last[lane] = last
             points.extend(t=times, n=np.arange(start + 1, start + len(times) + 1))
         self._dirty = self._dirty or bool(grouped)
+
+    def add_stamps(self, lane: int, stamps: RunStamps) -> None:
+        """A recorded run's content stamps as that lane's curve."""
+        times = [t / 1e9 for t in stamps.content_ns]
+        if times and lane < len(self._points):
+            self._mark(lane, times[0], 0, filled=True)
+            self._points[lane].extend(t=times, n=np.arange(1, len(times) + 1))
+            self._dirty = True
 
     def mark_first_byte(self, lane: int, ttfb_ms: float | None) -> None:
         if ttfb_ms is not None and lane < len(self._marks):

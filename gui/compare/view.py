@@ -37,6 +37,8 @@ from core import (
     RaceResult,
     RoundFinished,
     RunSpec,
+    RunStamps,
+    Verdict,
     compare_csv,
     compare_json,
     compare_markdown,
@@ -382,6 +384,23 @@ class CompareView(QWidget):
                 }
             )
         self.table.show_stats(rows)
+
+    def show_runs(self, runs: list[tuple[str, RunSpec, Verdict, RunStamps]]) -> None:
+        """Runs that already happened (History → Compare): one lane each, in the cards,
+        the graph and the statistics table, under any definition."""
+        if self.controller.busy or not 2 <= len(runs) <= MAX_LANES:
+            return
+        plan = RacePlan(tuple(Lane(label, spec) for label, spec, _, _ in runs))
+        self._on_race_started(plan)
+        self._on_round_started(0)
+        lane_runs = [
+            LaneRun(i, 0, verdict, stamps, None) for i, (_, _, verdict, stamps) in enumerate(runs)
+        ]
+        for run in lane_runs:
+            self.plot.add_stamps(run.lane, run.stamps)
+            self._on_run_finished(run)
+        self._on_race_finished(RaceResult(plan, runs=tuple(lane_runs)))
+        self.status.setText(f"{len(runs)} runs from the history")
 
     # --- per-lane actions ------------------------------------------------------------------
 
