@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import (
     QCloseEvent,
+    QFont,
     QGuiApplication,
 )
 from PySide6.QtWidgets import (
@@ -42,7 +43,9 @@ from gui.run.token_style import heat_legend
 from gui.run.verdict_panel import VerdictPanel
 from gui.theme import LIGHT, RESOURCES, Theme, apply_theme, theme_for
 
-__all__ = ["MainWindow"]
+__all__ = ["PRESENT_SCALE", "MainWindow"]
+
+PRESENT_SCALE = 2.0
 
 
 class MainWindow(ProfileActionsMixin):
@@ -63,6 +66,7 @@ class MainWindow(ProfileActionsMixin):
         self._mock_urls = dict(mock_base_urls)
         self._settings = settings
         self._zoom = 1.0
+        self._present: tuple[float, QFont, bool] | None = None  # what Present mode restores
         self._theme_choice = "system"
         self._theme = LIGHT
         self.profile_store = profile_store if profile_store is not None else ProfileStore()
@@ -306,8 +310,43 @@ class MainWindow(ProfileActionsMixin):
 
     # --- view ----------------------------------------------------------------------------
 
+    @property
+    def presenting(self) -> bool:
+        return self._present is not None
+
+    @Slot()
+    def toggle_present(self) -> None:
+        """View → Present (F11): full screen, the request pane hidden, and every panel's
+        type at twice its size (a demo on a projector); again to leave."""
+        if self._present is None:
+            app = QApplication.instance()
+            base = app.font() if isinstance(app, QApplication) else self.font()
+            self._present = (self._zoom, base, self.isMaximized())
+            font = QFont(base)
+            font.setPointSizeF(base.pointSizeF() * PRESENT_SCALE)
+            self._set_app_font(font)
+            self.request_pane.setVisible(False)
+            self.set_zoom(self._zoom * PRESENT_SCALE)
+            self.showFullScreen()
+        else:
+            zoom, font, maximized = self._present
+            self._present = None
+            self._set_app_font(font)
+            self.request_pane.setVisible(True)
+            self.set_zoom(zoom)
+            self.showMaximized() if maximized else self.showNormal()
+
+    @staticmethod
+    def _set_app_font(font: QFont) -> None:
+        """Every widget's type: the style sheet fixes fonts when it polishes a widget, so it
+        is applied again for the new size to reach them."""
+        QApplication.setFont(font)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setStyleSheet(app.styleSheet())
+
     def set_zoom(self, factor: float) -> None:
-        self._zoom = max(0.6, min(3.0, factor))
+        self._zoom = max(0.6, min(4.0, factor))
         self.stream_view.set_zoom(self._zoom)
         self.latency_plot.set_zoom(self._zoom)
 

@@ -63,6 +63,7 @@ def build_menus(win: QMainWindow) -> tuple[Menus, dict[str, QAction]]:
     add("&View", "Zoom &in", lambda: win.set_zoom(win._zoom * ZOOM_STEP), "Ctrl+=", "Ctrl++")
     add("&View", "Zoom &out", lambda: win.set_zoom(win._zoom / ZOOM_STEP), "Ctrl+-")
     add("&View", "&Reset zoom", lambda: win.set_zoom(1.0), "Ctrl+0")
+    add("&View", "&Present (full screen, large type)", win.toggle_present, "F11", key="present")
     add("&View", "&Inspector", lambda: win.tabs.setCurrentIndex(1), "Ctrl+I")
     add("&View", "S&tream", lambda: win.tabs.setCurrentIndex(0), "Ctrl+1")
     theme_menu = menus["&View"].addMenu("&Theme")
