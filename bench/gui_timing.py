@@ -99,10 +99,7 @@ def gap_errors(reads: list[tuple[int, int]], writes: list[tuple[int, int]]) -> l
     is paired with it; the error of each gap between consecutive paired reads, in ms."""
     ends = {size: t for t, size in writes}
     paired = [(t, ends[size]) for t, size in reads if size in ends]
-    return [
-        abs((r1 - r0) - (w1 - w0)) / 1e6
-        for (r0, w0), (r1, w1) in pairwise(paired)
-    ]
+    return [abs((r1 - r0) - (w1 - w0)) / 1e6 for (r0, w0), (r1, w1) in pairwise(paired)]
 
 
 def cumulative(chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
