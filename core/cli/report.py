@@ -78,7 +78,8 @@ def format_metrics(v: Verdict, scope: str = "") -> list[str]:
 
 def format_report(v: Verdict, notes: list[str] | None = None, preview: int = 240) -> str:
     raw = f" (raw stop reason: {v.raw_stop_reason!r})" if v.raw_stop_reason is not None else ""
-    lines = [f"Verdict: {v.label}{raw}", f"  {v.explanation}"]
+    # A provider's message may hold line breaks (LiteLLM's do): the report keeps one line.
+    lines = [f"Verdict: {v.label}{raw}", f"  {' '.join(v.explanation.split())}"]
     if v.http is not None:
         rid = f" · request id {v.http.request_id}" if v.http.request_id else ""
         lines.append(f"  HTTP {v.http.status} {v.http.content_type or ''}{rid}".rstrip())

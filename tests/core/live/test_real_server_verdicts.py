@@ -14,6 +14,7 @@ from core import (
     RunSpec,
     SessionFinished,
     diagnose_bytes,
+    format_report,
     run,
     run_session,
 )
@@ -287,3 +288,14 @@ async def test_saved_llama_cut_replays_to_the_same_verdict(tmp_path) -> None:
         }
     )
     assert replay.metrics.headers_ms == last.verdict.metrics.headers_ms
+
+
+async def test_a_litellm_error_message_with_line_breaks_is_one_report_line() -> None:
+    message = "litellm.InternalServerError: Connection error.\n\nLiteLLM: model group failed."
+    body = json.dumps({"error": {"message": message, "type": None, "code": "500"}}).encode()
+    headers = {"Content-Type": "application/json", "x-litellm-call-id": "c1"}
+    async with wire_server({"gw": Reply([body], status=500, headers=headers)}) as srv:
+        v = (await finish(spec_for(srv.base("gw")))).verdict
+    assert v.label == "http_error/server" and "via_gateway" in v.warnings
+    explanation = format_report(v).splitlines()[1]
+    assert "Connection error. LiteLLM: model group failed." in explanation
