@@ -136,3 +136,14 @@ async def test_continue_after_the_fact_in_one_file_reads_as_one_session(
     assert replay.verdict.text == whole.verdict.text
     assert [r.segment for r in replay.runs] == [0, 1]
     assert list(replay.verdict.segments) == list(whole.verdict.segments)
+
+
+def test_a_store_that_fails_mid_run_is_reported_not_raised(mock: MockServer) -> None:
+    with HistoryStore.open() as store:
+        recorder = store.recorder(spec_for(mock))
+        store.db.execute("DROP TABLE chunks")  # what a full disk or a broken file looks like
+        recorder.header(attempt=0, dialect="anthropic", request=spec_for(mock).redacted_request(),
+                        status=200, headers={})  # fmt: skip
+        recorder.chunk(1, b"data: x\n\n")
+        recorder.close()
+    assert recorder.failed is not None and "chunks" in recorder.failed
