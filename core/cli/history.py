@@ -93,6 +93,10 @@ def _list(store: HistoryStore, args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     if not runs:
         print("(no runs)" if not args.search else f"(no run matches {args.search!r})")
+    elif args.limit and len(runs) == args.limit and not args.search:
+        total = store.count()
+        if total > len(runs):
+            print(f"(the newest {len(runs)} of {total:,} runs; --limit 0 for all)")
     return 0
 
 

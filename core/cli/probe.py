@@ -229,6 +229,9 @@ async def _probe(spec: RunSpec, args: argparse.Namespace) -> int:
             loop.remove_signal_handler(signal.SIGINT)
         if recorder is not None:
             recorder.close()
+        if history is not None and history.failed:
+            print(f"streamscope probe: history: the run was not fully kept: {history.failed}",
+                  file=sys.stderr)  # fmt: skip
         if store is not None:
             store.close()
     assert finished is not None

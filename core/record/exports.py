@@ -199,8 +199,10 @@ _CSV_COLUMNS = (
     "id", "time", "dialect", "base_url", "profile", "model", "outcome", "detail", "warnings",
     "raw_stop_reason", "http_status", "ttfb_ms", "ttft_ms", "first_answer_ms", "itl_ms",
     "output_tokens_per_s", "total_ms", "chunks", "events", "tokens_source", "input_tokens",
-    "output_tokens", "segments", "attempts", "answer_chars",
+    "output_tokens", "segments", "attempts", "answer_chars", "session_ttft_ms",
+    "session_total_ms", "session_output_tokens",
 )  # fmt: skip
+# The timing figures are the last segment's; `session_*` the whole answer's (DESIGN §6).
 
 
 def _row(run: ExportRun) -> dict[str, Any]:
@@ -209,6 +211,7 @@ def _row(run: ExportRun) -> dict[str, Any]:
     usage = v.get("usage") if isinstance(v.get("usage"), dict) else {}
     http = v.get("http") if isinstance(v.get("http"), dict) else {}
     segments = len(v.get("segments") or []) or 1
+    session = v.get("session_metrics") if isinstance(v.get("session_metrics"), dict) else {}
     return {
         "id": run.id,
         "time": run.time,
@@ -227,6 +230,7 @@ def _row(run: ExportRun) -> dict[str, Any]:
         "segments": segments,
         "attempts": len(v.get("attempts") or []) or len(run.saved.attempts),
         "answer_chars": len(v.get("text") or ""),
+        **{f"session_{k}": session.get(k) for k in ("ttft_ms", "total_ms", "output_tokens")},
     }
 
 
@@ -257,13 +261,22 @@ def to_markdown(runs: list[ExportRun]) -> str:
         parts.append(f"{run.time} · {row['dialect']} · `{run.model}` · {run.base_url}\n")
         if v.get("explanation"):
             parts.append(f"{v['explanation']}\n")
-        parts.append("| figure | value |\n|---|---|")
+        scope = " (last segment)" if row["segments"] > 1 or row["attempts"] > 1 else ""
+        parts.append(f"| figure{scope} | value |\n|---|---|")
         for name, unit in (
             ("ttfb_ms", " ms"), ("ttft_ms", " ms"), ("first_answer_ms", " ms"), ("itl_ms", " ms"),
-            ("output_tokens_per_s", " tok/s"), ("total_ms", " ms"), ("input_tokens", ""),
-            ("output_tokens", ""), ("chunks", ""), ("segments", ""), ("attempts", ""),
+            ("output_tokens_per_s", " tok/s"), ("total_ms", " ms"), ("chunks", ""),
         ):  # fmt: skip
             parts.append(f"| {name} | {_fmt(row[name], unit)} |")
+        if row["session_total_ms"] is not None:
+            parts.append("\n| whole answer | value |\n|---|---|")
+            for name in ("ttft_ms", "total_ms"):
+                parts.append(f"| {name} | {_fmt(row['session_' + name], ' ms')} |")
+        parts.append(
+            f"\nUsage (whole answer): input {_fmt(row['input_tokens'])} · output "
+            f"{_fmt(row['output_tokens'])} tokens · {row['segments']} segment(s) · "
+            f"{row['attempts']} attempt(s)"
+        )
         if row["warnings"]:
             parts.append(f"\nWarnings: {', '.join(row['warnings'].split())}")
         if run.tags:

@@ -18,6 +18,7 @@ from typing import Any
 from core.record.datadir import history_path
 from core.record.diagnose import Replay, replay_session
 from core.record.history_recorder import HistoryRecorder, insert_run, store_verdict
+from core.record.history_rows import LIST_COLUMNS, RunSummary, fts_query, summary_row
 from core.record.history_schema import HistoryError, check_version, connect, migrate
 from core.record.request_info import describe_request, prompt_of
 from core.record.savefile import SavedAttempt, SavedSession, utc_now
@@ -33,79 +34,6 @@ class Retention:
 
     days: float | None = 365
     max_bytes: int | None = 2 * 1024**3
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """One row of the list: what the History panel and `history list` show."""
-
-    id: int
-    time: str
-    state: str  # recording | finished | interrupted
-    source: str
-    dialect: str
-    base_url: str
-    profile: str | None
-    model: str
-    outcome: str | None
-    detail: str | None
-    warnings: tuple[str, ...]
-    ttft_ms: float | None
-    output_tokens_per_s: float | None
-    input_tokens: int | None
-    output_tokens: int | None
-    total_ms: float | None
-    cost_usd: float | None
-    compare_group: int | None
-    notes: str
-    tags: tuple[str, ...]
-
-    @property
-    def label(self) -> str:
-        if self.outcome is None:
-            return self.state
-        return f"{self.outcome}/{self.detail}" if self.detail else self.outcome
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "time": self.time,
-            "state": self.state,
-            "source": self.source,
-            "dialect": self.dialect,
-            "base_url": self.base_url,
-            "profile": self.profile,
-            "model": self.model,
-            "outcome": self.outcome,
-            "detail": self.detail,
-            "warnings": list(self.warnings),
-            "ttft_ms": self.ttft_ms,
-            "output_tokens_per_s": self.output_tokens_per_s,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "total_ms": self.total_ms,
-            "cost_usd": self.cost_usd,
-            "compare_group": self.compare_group,
-            "notes": self.notes,
-            "tags": list(self.tags),
-        }
-
-
-_LIST_COLUMNS = (
-    "id, started, state, source, dialect, base_url, profile, model, outcome, detail, warnings, "
-    "ttft_ms, tokens_per_s, input_tokens, output_tokens, total_ms, cost_usd, compare_group, "
-    "notes"
-)
-
-
-def _summary(row: tuple[Any, ...], tags: dict[int, tuple[str, ...]]) -> RunSummary:
-    return RunSummary(*row[:10], tuple((row[10] or "").split()), *row[11:19], tags.get(row[0], ()))
-
-
-def _fts_query(text: str) -> str:
-    """The user's words as FTS5 phrases (all must match); quotes inside are doubled."""
-    words = text.split()
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def _alive(pid: int | None) -> bool:
@@ -297,7 +225,7 @@ class HistoryStore:
         where, params = [], []
         if search and search.strip():
             where.append("id IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)")
-            params.append(_fts_query(search))
+            params.append(fts_query(search))
         if provider:
             where.append("(profile = ? OR instr(base_url, ?) > 0)")
             params += [provider, provider]
@@ -316,7 +244,7 @@ class HistoryStore:
         if tag:
             where.append("id IN (SELECT run_id FROM tags WHERE tag = ?)")
             params.append(tag)
-        sql = f"SELECT {_LIST_COLUMNS} FROM runs"
+        sql = f"SELECT {LIST_COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started DESC, id DESC"
@@ -325,7 +253,7 @@ class HistoryStore:
             params += [limit, offset]
         rows = self.db.execute(sql, params).fetchall()
         tags = self._tags(None if len(rows) > 500 else [r[0] for r in rows])
-        return [_summary(row, tags) for row in rows]
+        return [summary_row(row, tags) for row in rows]
 
     def _tags(self, run_ids: list[int] | None) -> dict[int, tuple[str, ...]]:
         """Tags by run: of these runs, or of all (one query either way)."""
@@ -342,11 +270,11 @@ class HistoryStore:
         return {k: tuple(v) for k, v in out.items()}
 
     def summary(self, run_id: int) -> RunSummary:
-        row = self.db.execute(f"SELECT {_LIST_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        row = self.db.execute(f"SELECT {LIST_COLUMNS} FROM runs WHERE id = ?", (run_id,))
         found = row.fetchone()
         if found is None:
             raise HistoryError(f"no run {run_id} in the history")
-        return _summary(found, self._tags([run_id]))
+        return summary_row(found, self._tags([run_id]))
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM runs").fetchone()[0]

@@ -114,6 +114,7 @@ class HistoryRecorder:
         self._size = 0
         self.commit_times: list[float] = []  # monotonic seconds of each commit (bench figure)
         self._closed = False
+        self.failed: str | None = None  # why the store stopped taking this run (disk full...)
         self._thread = threading.Thread(target=self._flush_loop, name="history-flush", daemon=True)
         self._thread.start()
 
@@ -178,7 +179,10 @@ class HistoryRecorder:
         self._thread.join()
         verdict = self._session or self._last_end
         try:
-            self._flush(finish=verdict or {})
+            if self.failed is None:
+                self._flush(finish=verdict or {})
+        except sqlite3.Error as exc:
+            self.failed = str(exc)
         finally:
             self._db.close()
 
@@ -188,7 +192,11 @@ class HistoryRecorder:
         next_at = time.monotonic() + COMMIT_INTERVAL_S
         while not self._stop.wait(max(0.0, next_at - time.monotonic())):
             next_at += COMMIT_INTERVAL_S
-            self._flush()
+            try:
+                self._flush()
+            except sqlite3.Error as exc:  # the run goes on; the store says why it stopped
+                self.failed = str(exc)
+                return
 
     def _flush(self, finish: dict[str, Any] | None = None) -> None:
         with self._lock:

@@ -347,8 +347,9 @@ def read_saved_session(text: str) -> SavedSession:
 
 
 def split_sessions(text: str) -> list[SavedSession]:
-    """Several sessions written one after another (an export of several runs): a header
-    after a session line starts the next session."""
+    """Several sessions written one after another (an export of several runs): a header of
+    attempt 0 after a session line starts the next session. A later attempt continues the
+    session before it (Continue pressed after the fact appends to the same file)."""
     sessions: list[SavedSession] = []
     current: list[str] = []
     closed = False
@@ -357,14 +358,24 @@ def split_sessions(text: str) -> list[SavedSession]:
         if not stripped:
             continue
         if closed and '"kind": "header"' in stripped:
-            sessions.append(read_saved_session("\n".join(current)))
-            current, closed = [], False
+            if _starts_session(stripped):
+                sessions.append(read_saved_session("\n".join(current)))
+                current = []
+            closed = False
         current.append(stripped)
         if '"kind": "session"' in stripped:
             closed = True
     if current:
         sessions.append(read_saved_session("\n".join(current)))
     return [s for s in sessions if s.attempts]
+
+
+def _starts_session(header: str) -> bool:
+    try:
+        obj = json.loads(header)
+    except (ValueError, RecursionError):
+        return True
+    return not isinstance(obj, dict) or _int(obj.get("attempt")) == 0
 
 
 def read_saved_run(text: str) -> list[SavedAttempt]:

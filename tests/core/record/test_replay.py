@@ -116,3 +116,34 @@ async def test_a_run_still_recording_elsewhere_is_left_alone(mock: MockServer) -
         dead._db.close()
     assert states[mine.run_id] == ("recording", ())
     assert states[dead.run_id][0] == "interrupted" and "recording_cut" in states[dead.run_id][1]
+
+
+async def test_continue_after_the_fact_in_one_file_reads_as_one_session(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    """The window's working file: the session, then Continue pressed later, appended."""
+    from core.record.diagnose import diagnose_bytes
+
+    path = tmp_path / "window.jsonl"
+    spec = spec_for(mock, max_tokens=12)
+    recorder = RunRecorder(path)
+    first = await session(spec, recorder)
+    recorder.close()
+    recorder = RunRecorder(path)
+    whole = await session(spec, recorder, previous=first)
+    recorder.close()
+    replay = diagnose_bytes(path.read_bytes())
+    assert replay.verdict.text == whole.verdict.text
+    assert [r.segment for r in replay.runs] == [0, 1]
+    assert list(replay.verdict.segments) == list(whole.verdict.segments)
+
+
+def test_a_store_that_fails_mid_run_is_reported_not_raised(mock: MockServer) -> None:
+    with HistoryStore.open() as store:
+        recorder = store.recorder(spec_for(mock))
+        store.db.execute("DROP TABLE chunks")  # what a full disk or a broken file looks like
+        recorder.header(attempt=0, dialect="anthropic", request=spec_for(mock).redacted_request(),
+                        status=200, headers={})  # fmt: skip
+        recorder.chunk(1, b"data: x\n\n")
+        recorder.close()
+    assert recorder.failed is not None and "chunks" in recorder.failed
