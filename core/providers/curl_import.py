@@ -7,7 +7,6 @@ the keyring only if the user asks. `$VAR` / `${VAR}` become an env-variable key 
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from core.providers.keys import KeyRef, ProfileError
 from core.providers.profiles import SECRET_HEADERS, SECRET_QUERY, Profile
 from core.stream.dialects.anthropic import API_VERSION as ANTHROPIC_VERSION
+from core.stream.safejson import loads as safe_loads
 from core.stream.spec import Timeouts
 
 __all__ = ["CurlImport", "from_curl"]
@@ -188,7 +188,7 @@ def _body(data: list[str]) -> dict[str, Any]:
         raise ProfileError("no request body (-d '{...}') in the command")
     raw = "&".join(data)
     try:
-        body = json.loads(raw)
+        body = safe_loads(raw)
     except ValueError as exc:
         raise ProfileError(f"the request body is not JSON ({exc})") from None
     if not isinstance(body, dict):

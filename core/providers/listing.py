@@ -8,7 +8,6 @@ user type the model.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from core.providers.keys import ModelListError, scrub
 from core.providers.profiles import Profile
 from core.stream.dialects import build_request
 from core.stream.dialects.base import join_url
+from core.stream.safejson import loads as safe_loads
 from core.stream.spec import RunSpec
 
 __all__ = ["ModelNeeded", "fetch_models", "fetch_spec_models", "models_url", "resolve_model"]
@@ -137,7 +137,7 @@ async def _get(
         detail = _error_message(body) or response.reason_phrase
         raise ModelListError(scrub(f"{where}: HTTP {response.status_code}: {detail}", key))
     try:
-        return json.loads(body)
+        return safe_loads(body)
     except ValueError:
         kind = response.headers.get("content-type", "no content type")
         raise ModelListError(f"{where}: the answer is not JSON ({kind})") from None
@@ -177,7 +177,7 @@ def _streams(methods: Any) -> bool:
 
 def _error_message(body: bytes) -> str:
     try:
-        obj = json.loads(body)
+        obj = safe_loads(body)
     except ValueError:
         return body[:120].decode("utf-8", "replace").strip()
     err = obj.get("error") if isinstance(obj, dict) else None

@@ -38,6 +38,7 @@ import tomli_w
 
 from core.providers.keys import KeyRef, ProfileError, ProfileFileError
 from core.providers.pricing import Price
+from core.stream.safejson import loads as safe_loads
 from core.stream.spec import Timeouts
 
 __all__ = ["FORMAT_VERSION", "dump_profiles", "parse_profiles"]
@@ -229,7 +230,7 @@ def _json_object(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
     try:
-        obj = json.loads(value) if isinstance(value, str) else None
+        obj = safe_loads(value) if isinstance(value, str) else None
     except ValueError as exc:
         raise _Bad(f"extra_body: not valid JSON ({exc})") from None
     if not isinstance(obj, dict):

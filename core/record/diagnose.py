@@ -32,6 +32,7 @@ from core.stream.events import (
 from core.stream.httpinfo import error_message
 from core.stream.outcome import Verdict
 from core.stream.pipeline import Pipeline
+from core.stream.safejson import loads as safe_loads
 from core.stream.spec import DIALECTS
 
 __all__ = ["DiagnoseError", "Replay", "detect_dialect", "diagnose_bytes", "replay_session"]
@@ -82,7 +83,7 @@ def diagnose_bytes(data: bytes, dialect: str = "auto") -> Replay:
     text = data.decode("utf-8", errors="replace")
     if text.count("\ufffd") > max(8, len(text) // 20):
         raise DiagnoseError("this looks like binary data, not a text stream")
-    if is_saved_run(text):
+    if _is_saved_run(text):
         return _replay_saved(text, dialect)
     array = _json_array_events(text)
     if array is not None:  # Gemini without alt=sse: one JSON array, one element per chunk
@@ -140,7 +141,7 @@ def _json_array_events(text: str) -> list[str] | None:
             break
         try:
             obj, stop = decoder.raw_decode(s, pos)
-        except ValueError:
+        except (ValueError, RecursionError):
             if not items:
                 return None
             items.append(s[pos:].strip())
@@ -159,7 +160,7 @@ def _reject_non_streams(text: str) -> None:
         what = f" ({title.group(1).strip()[:60]})" if title else ""
         raise DiagnoseError(f"this is an HTML page{what}, not a stream")
     try:
-        obj = json.loads(text)
+        obj = safe_loads(text)
     except ValueError:
         return
     if (
@@ -178,7 +179,7 @@ def _reject_non_streams(text: str) -> None:
 
 def _is_json_object(line: str) -> bool:
     try:
-        return isinstance(json.loads(line), dict)
+        return isinstance(safe_loads(line), dict)
     except ValueError:
         return False
 
@@ -243,8 +244,18 @@ def _check_parsed(replay: Replay, pipe: Pipeline, suggest: Callable[[], str | No
         )
 
 
+def _is_saved_run(text: str) -> bool:
+    try:
+        return is_saved_run(text)
+    except RecursionError:  # a first line nested ~1,000 deep: not our format
+        return False
+
+
 def _replay_saved(text: str, dialect: str) -> Replay:
-    sessions = split_sessions(text)
+    try:
+        sessions = split_sessions(text)
+    except RecursionError:
+        raise DiagnoseError("this saved run holds a line nested too deeply to read") from None
     if not sessions:
         raise DiagnoseError("this saved run holds no attempt header")
     replay = replay_session(sessions[-1], dialect)

@@ -5,9 +5,10 @@ as one event. Pure."""
 from __future__ import annotations
 
 import ast
-import json
 import re
 import warnings
+
+from core.stream.safejson import loads as safe_loads
 
 __all__ = ["FIELD", "log_events", "split_lines", "tabbed_events", "unwrap"]
 
@@ -119,7 +120,7 @@ def _payload_ok(line: str) -> bool:
     if value == "[DONE]":
         return True
     try:
-        json.loads(value)
+        safe_loads(value)
     except ValueError:
         return False
     return True
@@ -130,12 +131,12 @@ def _unescape(value: str) -> str:
     if '\\"' not in value:
         return value
     try:
-        json.loads(value)
+        safe_loads(value)
         return value
     except ValueError:
         pass
     try:
-        return json.loads(f'"{value}"')
+        return safe_loads(f'"{value}"')
     except ValueError:
         return value.replace('\\"', '"')
 
@@ -185,7 +186,7 @@ def _is_json(cell: str) -> bool:
     if cell[:1] not in "{[":
         return False
     try:
-        json.loads(cell)
+        safe_loads(cell)
     except ValueError:
         return False
     return True

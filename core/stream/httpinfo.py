@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import json
 import time
 from collections.abc import Mapping
 
 from core.stream.outcome import HttpInfo
+from core.stream.safejson import loads as safe_loads
 
 __all__ = [
     "error_message",
@@ -120,7 +120,7 @@ def error_message(body: bytes, limit: int = 300) -> str:
     if not text:
         return ""
     try:
-        obj = json.loads(text)
+        obj = safe_loads(text)
     except ValueError:
         if text.lstrip().lower().startswith(("<!doctype", "<html")):
             return "an HTML page, not an API error"

@@ -19,6 +19,7 @@ from core.stream.events import (
     ToolCallDelta,
     Usage,
 )
+from core.stream.safejson import loads as safe_loads
 from core.stream.spec import HttpRequest
 
 __all__ = ["Finish", "Parser", "StreamFacts", "ToolCallState"]
@@ -79,7 +80,7 @@ class ToolCallState:
             return True
         args = self.arguments.strip() or "{}"
         try:
-            json.loads(args)
+            safe_loads(args)
         except ValueError:
             return False
         return True
@@ -133,7 +134,7 @@ class Parser(ABC):
         facts.events += 1
         out: list[StreamEvent] = []
         try:
-            obj = json.loads(data)
+            obj = safe_loads(data)
         except ValueError:
             obj = _NOT_JSON
         if obj is _NOT_JSON:
@@ -144,7 +145,15 @@ class Parser(ABC):
         else:
             try:
                 self.parse(name, obj, t_ns, out)
-            except (AttributeError, TypeError, KeyError, ValueError, IndexError):
+            except (
+                AttributeError,
+                TypeError,
+                KeyError,
+                ValueError,
+                IndexError,
+                OverflowError,
+                RecursionError,
+            ):
                 # A shape the dialect does not expect (a string where an object belongs):
                 # the event is malformed, the stream goes on.
                 self._malformed(data)
@@ -178,16 +187,19 @@ class Parser(ABC):
     # --- helpers that keep facts and events in step ---
 
     def text(self, text: str, t_ns: int, out: list[StreamEvent]) -> None:
+        _require_str(text)
         if text:
             self.facts.text.append(text)
             out.append(TextDelta(text, t_ns))
 
     def thinking(self, text: str, t_ns: int, out: list[StreamEvent]) -> None:
+        _require_str(text)
         if text:
             self.facts.reasoning.append(text)
             out.append(ThinkingDelta(text, t_ns))
 
     def refusal(self, text: str, t_ns: int, out: list[StreamEvent]) -> None:
+        _require_str(text)
         if text:
             self.facts.refusal.append(text)
             out.append(RefusalDelta(text, t_ns))
@@ -201,6 +213,10 @@ class Parser(ABC):
         t_ns: int,
         out: list[StreamEvent],
     ) -> None:
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise TypeError(f"tool call index {index!r} is not an integer")
+        _require_str(id_ or "")
+        _require_str(name or "")
         call = self.facts.tool_calls.get(index)
         if call is None:
             call = self.facts.tool_calls[index] = ToolCallState(index)
@@ -221,10 +237,10 @@ class Parser(ABC):
         """Merge field by field: a later value replaces an earlier one, never summed."""
         facts = self.facts
         changed = False
-        if isinstance(input_tokens, int) and not isinstance(input_tokens, bool):
+        if _is_count(input_tokens):
             facts.input_tokens = input_tokens
             changed = True
-        if isinstance(output_tokens, int) and not isinstance(output_tokens, bool):
+        if _is_count(output_tokens):
             facts.output_tokens = output_tokens
             changed = True
         if changed:
@@ -246,6 +262,17 @@ class Parser(ABC):
 
 
 _NOT_JSON = object()
+_MAX_COUNT = 2**53  # a token count beyond any float's exact range is not a count
+
+
+def _require_str(value: Any) -> None:
+    """A text field of another type is a malformed event (raised, caught in `feed`)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_COUNT
 
 
 def auth_headers(spec: Any, default_scheme: str) -> dict[str, str]:
