@@ -156,7 +156,7 @@ def _json_array_events(text: str) -> list[str] | None:
 def _reject_non_streams(text: str) -> None:
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype", "<html", "<?xml")) or "<html" in head:
-        title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        title = re.search(r"<title>([^<]*)</title>", text, re.IGNORECASE)  # linear
         what = f" ({title.group(1).strip()[:60]})" if title else ""
         raise DiagnoseError(f"this is an HTML page{what}, not a stream")
     try:

@@ -13,8 +13,10 @@ from core.stream.safejson import loads as safe_loads
 __all__ = ["FIELD", "log_events", "split_lines", "tabbed_events", "unwrap"]
 
 
+# Every repetition below is followed by a class it cannot overlap (`\S*\s+`, `\d+\s*[:|]`),
+# so a match never backtracks: linear in the line's length (an 80 KB line once took 31 s).
 _PREFIX = re.compile(
-    r"^\s*(?:(?:line\s*)?\d+\s*[:|]\s*|\[[^\]]{1,40}\]\s*|\d{4}-\d\d-\d\d[T ][\d:.,]+\S*\s+)",
+    r"^\s*(?:(?:line\s*)?\d+\s*[:|]\s*|\[[^\]]{1,40}\]\s*|\d{4}-\d\d-\d\d[T ][\d:.,]\S*\s+)",
     re.IGNORECASE,
 )
 
@@ -102,7 +104,7 @@ def _unquote(s: str) -> str:
         if isinstance(literal, str):
             value = literal.rstrip("\r\n")
     if width == 2:
-        naive = re.sub(r"(?:\\[rn])+$", "", naive)
+        naive = _strip_escaped_line_ends(naive)
     if value is None:
         return naive
     # Plain quotes around a raw line (JSON escapes inside) read back wrong as a Python
@@ -110,6 +112,15 @@ def _unquote(s: str) -> str:
     if _payload_ok(value) or not _payload_ok(naive):
         return value
     return naive
+
+
+def _strip_escaped_line_ends(s: str) -> str:
+    """`abc\\r\\n` → `abc`: the escaped line ends a logged `bytes` repr ends with (a scan
+    from the end, not a `(?:\\[rn])+$` search, which retries from every position)."""
+    end = len(s)
+    while end >= 2 and s[end - 2] == "\\" and s[end - 1] in "rn":
+        end -= 2
+    return s[:end]
 
 
 def _payload_ok(line: str) -> bool:

@@ -6,8 +6,9 @@ saved run judged later gets the very verdict it got live.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from core.stream.caps import DEFAULT_CAPS, Caps, describe_size
 from core.stream.dialects import new_parser
 from core.stream.events import StreamEvent, WireEvent
 from core.stream.metrics import Metrics, MetricsBuilder
@@ -25,12 +26,22 @@ class Step:
 
 
 class Pipeline:
-    def __init__(self, dialect: str, *, soft_stall_s: float = 2.0, timed: bool = True) -> None:
+    def __init__(
+        self,
+        dialect: str,
+        *,
+        soft_stall_s: float = 2.0,
+        timed: bool = True,
+        caps: Caps = DEFAULT_CAPS,
+    ) -> None:
         self.dialect = dialect
         self.parser = new_parser(dialect)
         self.decoder: SSEDecoder | NDJSONDecoder = (
-            NDJSONDecoder() if self.parser.framing == "ndjson" else SSEDecoder()
+            NDJSONDecoder(caps) if self.parser.framing == "ndjson" else SSEDecoder(caps)
         )
+        self.caps = caps
+        self.body_bytes = 0
+        self._body_oversized = False
         self.metrics = MetricsBuilder(soft_stall_ns=int(soft_stall_s * 1e9), timed=timed)
         self._wire_index = 0
         self.closed = False
@@ -43,14 +54,32 @@ class Pipeline:
         if chunk_index >= 0:
             self.metrics.on_chunk(t_ns)
         step = Step()
+        if self.oversized:
+            return step
+        self.body_bytes += len(data)
+        if self.body_bytes > self.caps.stream_bytes:
+            self._body_oversized = True
+            return step
         self._dispatch(self.decoder.feed(data), t_ns, chunk_index, step)
         return step
+
+    @property
+    def oversized(self) -> tuple[str, str] | None:
+        """(detail, why) once a cap was passed: the run ends there, nothing more is read."""
+        if self._body_oversized:
+            cap = describe_size(self.caps.stream_bytes)
+            return "oversized_body", f"the stream passed the {cap} body cap (decompressed)"
+        if self.decoder.oversized:
+            return "oversized_event", self.decoder.oversized
+        return None
 
     def close(self, t_ns: int = 0, chunk_index: int = -1) -> Step:
         """At the end of the body (however it ended): flush what the decoder held."""
         step = Step()
         if not self.closed:
             self.closed = True
+            if self.oversized:
+                return step
             self._dispatch(self.decoder.close(), t_ns, chunk_index, step)
         return step
 
@@ -120,4 +149,14 @@ class Pipeline:
             transport_message=transport_message,
             stop_sequences_sent=stop_sequences_sent,
         )
+        if self.oversized:
+            detail, why = self.oversized
+            verdict = replace(
+                verdict,
+                outcome="protocol_error",
+                detail=detail,
+                actions=("retry",),
+                explanation=f"Reading stopped: {why}. StreamScope caps what it buffers so a "
+                "hostile or broken server cannot exhaust memory.",
+            )
         return verdict.with_metrics(metrics)

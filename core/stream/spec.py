@@ -101,11 +101,23 @@ def mask_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _mask_query_key(url: str) -> str:
+    import re
     from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a broken IPv6 host: mask by shape
+        url = re.sub(r"(?i)([?&](?:key|api-key|api_key)=)[^&#]*", r"\1***", url)
+        return re.sub(r"^([a-z][a-z0-9+.-]*://[^/@:]*:)[^/@]*@", r"\1***@", url, flags=re.I)
+    try:
+        password = parts.password
+    except ValueError:
+        password = None
+    if password is not None:  # https://user:secret@host → https://user:***@host
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
     if not parts.query:
-        return url
+        return url if password is None else urlunsplit(parts)
     pairs = [
         (k, "***" if k.lower() in ("key", "api-key", "api_key") else v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)

@@ -1,0 +1,94 @@
+"""Masking the key in use out of everything a server sends back, before it is stored. Pure.
+
+A server may echo the key (as generated text, in an error message, in a header). The body is
+masked as bytes, before it is decoded, recorded or shown, so a key split across two network
+reads is caught: the tail of a read that could be the start of the key (at most the key's
+length minus one bytes) is held back until the next read or the end of the body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from core.stream.spec import HttpRequest
+
+__all__ = ["MASK", "KeyMasker", "mask_key_in", "redact_request"]
+
+MASK = "***"
+_MASK_BYTES = MASK.encode()
+
+
+class KeyMasker:
+    """`feed(read) -> bytes safe to keep now`, `flush() -> the held tail` at the end;
+    `echoed` once the key was seen. With no key it passes bytes through untouched."""
+
+    __slots__ = ("_held", "_key", "echoed")
+
+    def __init__(self, key: str | None) -> None:
+        self._key = key.encode() if key else b""
+        self._held = b""
+        self.echoed = False
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def feed(self, data: bytes) -> bytes:
+        key = self._key
+        if not key:
+            return data
+        buf = self._held + data if self._held else data
+        if key in buf:
+            self.echoed = True
+            buf = buf.replace(key, _MASK_BYTES)
+        keep = _prefix_tail(buf, key)
+        if keep:
+            self._held = buf[-keep:]
+            return buf[:-keep]
+        self._held = b""
+        return buf
+
+    def flush(self) -> bytes:
+        held, self._held = self._held, b""
+        return held
+
+
+def _prefix_tail(buf: bytes, key: bytes) -> int:
+    """Length of the longest tail of `buf` that is a proper prefix of `key` (0 if none)."""
+    first = key[:1]
+    start = max(0, len(buf) - len(key) + 1)
+    pos = buf.find(first, start)
+    while pos != -1:
+        if key.startswith(buf[pos:]):
+            return len(buf) - pos
+        pos = buf.find(first, pos + 1)
+    return 0
+
+
+def mask_key_in(value: Any, key: str | None) -> Any:
+    """The key masked in a string, or in every string of a JSON-like value."""
+    if not key:
+        return value
+    if isinstance(value, str):
+        return value.replace(key, MASK) if key in value else value
+    if isinstance(value, dict):
+        return {mask_key_in(k, key): mask_key_in(v, key) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_key_in(v, key) for v in value)
+    return value
+
+
+def redact_request(request: HttpRequest, key: str | None) -> HttpRequest:
+    """The request as it may be shown or saved: auth headers, `key=` query values and URL
+    passwords masked (`HttpRequest.redacted`), and the key in use masked wherever else it
+    sits (a custom header, the path, the body)."""
+    red = request.redacted()
+    if not key:
+        return red
+    return replace(
+        red,
+        url=mask_key_in(red.url, key),
+        headers=mask_key_in(red.headers, key),
+        body=mask_key_in(red.body, key),
+    )
