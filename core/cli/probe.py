@@ -20,7 +20,7 @@ from core.providers.keys import ProfileError
 from core.record.history import HistoryError, HistoryStore, Retention
 from core.record.savefile import RunRecorder, TeeRecorder
 from core.stream.events import RefusalDelta, TextDelta, ThinkingDelta
-from core.stream.spec import RunSpec, Timeouts
+from core.stream.spec import RunSpec, Timeouts, mask_url
 
 if TYPE_CHECKING:
     from core.providers.profiles import Profile
@@ -65,7 +65,8 @@ def build_spec(args: argparse.Namespace, base_url: str, profile: Profile | None 
     except ValueError:
         parts, port_ok = urlsplit(""), False
     if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise UsageError(f"--base-url {base_url!r} is not an http(s) URL (or 'mock')")
+        shown = mask_url(base_url)  # never echo a `?key=` or a URL password
+        raise UsageError(f"--base-url {shown!r} is not an http(s) URL (or 'mock')")
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
     for flag in (

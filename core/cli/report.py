@@ -29,6 +29,7 @@ WARNING_TEXT = {
     "API has no such line; it was read as a relay's terminator, not as data",
     "recording_cut": "the recording stops without its end line (StreamScope was stopped "
     "while recording): what came after it is unknown",
+    "key_echoed": "the server sent back the API key in use; it is masked (***) everywhere",
 }
 
 

@@ -70,7 +70,10 @@ class KeyRef:
 
     def __post_init__(self) -> None:
         if self.kind not in KEY_KINDS:
-            raise ProfileError(f"key source {self.kind!r} is not one of {', '.join(KEY_KINDS)}")
+            # Only a short word is quoted: a key pasted into the wrong field is never echoed.
+            word = len(self.kind) <= 12 and self.kind.isascii() and self.kind.isalpha()
+            what = repr(self.kind) if word else f"({len(self.kind)} characters, not shown)"
+            raise ProfileError(f"key source {what} is not one of {', '.join(KEY_KINDS)}")
         if self.kind != "none" and not self.name.strip():
             what = "an environment variable" if self.kind == "env" else "a keyring entry"
             raise ProfileError(f"a {self.kind} key needs the name of {what}")

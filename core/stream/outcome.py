@@ -32,6 +32,7 @@ TRANSPORT_ENDINGS = (
     "stall",
     "total_timeout",
     "cancelled",
+    "oversized",  # we stopped reading: a cap (core.stream.caps) was passed
 )
 
 _TRANSPORT_TEXT = {
@@ -43,6 +44,7 @@ _TRANSPORT_TEXT = {
     "total_timeout": "the total time limit was reached",
     "cancelled": "the run was cancelled",
     "eof": "the body ended",
+    "oversized": "reading stopped at a size cap",
 }
 _RETRYABLE_HINTS = (
     "overload",

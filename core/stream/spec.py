@@ -13,6 +13,7 @@ __all__ = [
     "Timeouts",
     "mask_headers",
     "stop_sequences_sent",
+    "mask_url",
     "usage_requested",
 ]
 
@@ -123,6 +124,11 @@ def _mask_query_key(url: str) -> str:
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
     ]
     return urlunsplit(parts._replace(query=urlencode(pairs, safe="*:")))
+
+
+def mask_url(url: str) -> str:
+    """A URL as it may be shown: its password and `key=`-style query values masked."""
+    return _mask_query_key(url)
 
 
 def usage_requested(dialect: str, body: dict[str, Any]) -> bool:
