@@ -4,7 +4,7 @@ from core.cli.compare_report import format_csv as compare_csv
 from core.cli.compare_report import format_json as compare_json
 from core.cli.compare_report import format_markdown as compare_markdown
 from core.cli.report import WARNING_TEXT, format_report
-from core.live.breaker import BreakerState, CircuitBreaker
+from core.live.breaker import BreakerBook, BreakerState, CircuitBreaker, breaker_key
 from core.live.continuation import (
     CannotContinue,
     ContinuePlan,
@@ -124,6 +124,7 @@ __all__ = [
     "STAT_KEYS",
     "WARNING_TEXT",
     "AttemptStarted",
+    "BreakerBook",
     "BreakerState",
     "CannotContinue",
     "ChunkReceived",
@@ -195,6 +196,7 @@ __all__ = [
     "Verdict",
     "WireEvent",
     "aiter_replay",
+    "breaker_key",
     "build_continuation",
     "catalogue",
     "compare_csv",

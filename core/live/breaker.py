@@ -5,11 +5,13 @@ caller passes the time."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from core.stream.outcome import Verdict
 
-__all__ = ["BreakerState", "CircuitBreaker"]
+__all__ = ["BreakerBook", "BreakerState", "CircuitBreaker", "breaker_key"]
 
 _FAILURES = ("http_error", "upstream_error", "interrupted", "protocol_error")
 
@@ -71,3 +73,46 @@ class CircuitBreaker:
     def _trim(self, now: float) -> None:
         while self._failures and now - self._failures[0] > self.window_s:
             self._failures.popleft()
+
+
+def breaker_key(profile: str, base_url: str) -> str:
+    """What a breaker is kept by: the profile AND the server it talks to, so "Custom" (one
+    profile, any URL) opens a breaker per URL, never one for every server. The URL is
+    reduced to scheme, host, port and path (no password, no query), e.g.
+    `Custom @ https://relay.example/v1`."""
+    try:
+        parts = urlsplit(base_url.strip())
+        host = (parts.hostname or "").lower()
+        port = f":{parts.port}" if parts.port else ""
+        where = f"{parts.scheme.lower()}://{host}{port}{parts.path.rstrip('/')}"
+    except ValueError:
+        where = base_url.strip().split("?", 1)[0].rpartition("@")[2]
+    return f"{profile} @ {where}"
+
+
+class BreakerBook:
+    """Breakers by `breaker_key(profile, base_url)`, made on first use with the given
+    settings; `clock` is the one `run_session` uses."""
+
+    def __init__(self, clock: Callable[[], float], **settings: float) -> None:
+        self._clock = clock
+        self._settings = settings
+        self._by_key: dict[str, CircuitBreaker] = {}
+
+    def for_run(self, profile: str, base_url: str) -> CircuitBreaker:
+        key = breaker_key(profile, base_url)
+        breaker = self._by_key.get(key)
+        if breaker is None:
+            breaker = self._by_key[key] = CircuitBreaker(**self._settings)  # type: ignore[arg-type]
+        return breaker
+
+    def state(self, profile: str, base_url: str) -> BreakerState:
+        breaker = self._by_key.get(breaker_key(profile, base_url))
+        if breaker is None:
+            return BreakerState("closed", 0, 0.0)
+        return breaker.state(self._clock())
+
+    def reset(self, profile: str, base_url: str) -> None:
+        breaker = self._by_key.get(breaker_key(profile, base_url))
+        if breaker is not None:
+            breaker.reset()

@@ -49,7 +49,25 @@ SECRET_HEADERS = frozenset(
     {"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization"}
 )
 SECRET_QUERY = frozenset({"key", "api-key", "api_key"})
+# A custom header whose name says it carries a credential (`X-Auth-Token`, `Cookie`,
+# `x-portkey-api-key`), or whose value looks like one (`Bearer …`, `Basic …`).
+_SECRET_NAME_PARTS = ("key", "token", "secret", "auth", "password", "passwd", "cookie", "session")
+_SECRET_VALUE = re.compile(r"^\s*(?:bearer|basic|token|digest)\s+\S", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
+
+
+def _secret_header(name: str, value: str) -> bool:
+    lowered = name.strip().lower()
+    return any(part in lowered for part in _SECRET_NAME_PARTS) or bool(
+        _SECRET_VALUE.match(str(value))
+    )
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return "@" in url  # unparsable: refuse anything that may hold credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +111,18 @@ class Profile:
             ("query parameter", self.query, SECRET_QUERY),
         ):
             for name in names:
-                if name.strip().lower() in secret:
+                if name.strip().lower() in secret or (
+                    what == "header" and _secret_header(name, names[name])
+                ):
                     raise ProfileError(
                         f"{what} {name!r} carries a key: store the key in the keyring or name "
                         "an environment variable instead (it would be saved in plain text)"
                     )
+        if self.proxy and _has_password(self.proxy):
+            raise ProfileError(
+                "the proxy URL carries a password, which would be saved in plain text: leave "
+                "the proxy empty and set HTTPS_PROXY / HTTP_PROXY in the environment instead"
+            )
 
     @property
     def placeholders(self) -> tuple[str, ...]:
@@ -186,6 +211,8 @@ class ProfileStore:
         self._profiles: tuple[Profile, ...] = ()
         self._loaded = False
         self.broken: ProfileFileError | None = None
+        self._on_disk: bytes | None = None  # the file's bytes as last loaded or written
+        self.merged_external_edit = False  # the last change was made on top of an outside edit
 
     def load(self) -> tuple[Profile, ...]:
         """Read the file (a missing file is an empty list); raises `ProfileFileError`."""
@@ -210,6 +237,7 @@ class ProfileStore:
 
     def put(self, profile: Profile, *, replacing: str | None = None) -> None:
         """Add `profile`, or replace the one named `replacing` (a rename) or of its name."""
+        self._sync()
         old = replacing if replacing is not None else profile.name
         others = [p for p in self.profiles if p.name != old]
         if any(p.name.casefold() == profile.name.casefold() for p in others):
@@ -220,6 +248,7 @@ class ProfileStore:
 
     def delete(self, name: str, *, forget_key: bool = True) -> None:
         """Remove a profile; its keyring entry too unless another profile still uses it."""
+        self._sync()
         gone = self.get(name)
         if gone is None:
             raise ProfileError(f"no saved profile named '{name}'")
@@ -258,10 +287,27 @@ class ProfileStore:
 
     # --- file I/O ---
 
+    def _sync(self) -> None:
+        """Edited outside the app since we loaded it, and still valid? Then the change about
+        to be made goes on top of what is on disk now (a merge), never over it."""
+        self.merged_external_edit = False
+        if not self._loaded or self.broken is not None:
+            return
+        try:
+            data: bytes | None = self.path.read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError:
+            return  # `_write` reports what cannot be read
+        if data != self._on_disk:
+            self.load()  # a file that no longer loads raises here and is never overwritten
+            self.merged_external_edit = True
+
     def _read(self) -> tuple[Profile, ...]:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
+            self._on_disk = None
             return ()
         except OSError as exc:
             raise ProfileFileError(
@@ -273,6 +319,7 @@ class ProfileStore:
                 profiles.append(Profile(**values))
             except ProfileError as exc:
                 raise ProfileFileError(f"{self.path}: {where}: {exc}", self.path) from None
+        self._on_disk = data
         return tuple(profiles)
 
     def _write(self, profiles: tuple[Profile, ...]) -> None:
@@ -290,6 +337,7 @@ class ProfileStore:
                 self.broken = exc
                 raise
         text = dump_profiles(profiles)
+        self._on_disk = text.encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".profiles-", suffix=".tmp", dir=self.path.parent)
         try:

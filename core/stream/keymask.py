@@ -13,48 +13,51 @@ from typing import Any
 
 from core.stream.spec import HttpRequest
 
-__all__ = ["MASK", "KeyMasker", "mask_key_in", "redact_request"]
+__all__ = ["MASK", "KeyMasker", "mask_key_in", "recover_echoed_key", "redact_request"]
 
 MASK = "***"
 _MASK_BYTES = MASK.encode()
 
 
 class KeyMasker:
-    """`feed(read) -> bytes safe to keep now`, `flush() -> the held tail` at the end;
-    `echoed` once the key was seen. With no key it passes bytes through untouched."""
+    """`feed(read) -> what is safe to keep now`, `flush() -> the held tail` at the end;
+    `echoed` once the key was seen. Works on bytes (network reads) or, with `text=True`, on
+    str (a run of generated text deltas, where a model may emit the key token by token).
+    With no key it passes everything through untouched."""
 
-    __slots__ = ("_held", "_key", "echoed")
+    __slots__ = ("_held", "_key", "_mask", "echoed")
 
-    def __init__(self, key: str | None) -> None:
-        self._key = key.encode() if key else b""
-        self._held = b""
+    def __init__(self, key: str | None, *, text: bool = False) -> None:
+        self._key: Any = (key if text else key.encode()) if key else b""
+        self._mask: Any = MASK if text else _MASK_BYTES
+        self._held: Any = "" if text else b""
         self.echoed = False
 
     @property
     def held(self) -> int:
         return len(self._held)
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: Any) -> Any:
         key = self._key
         if not key:
             return data
         buf = self._held + data if self._held else data
         if key in buf:
             self.echoed = True
-            buf = buf.replace(key, _MASK_BYTES)
+            buf = buf.replace(key, self._mask)
         keep = _prefix_tail(buf, key)
         if keep:
             self._held = buf[-keep:]
             return buf[:-keep]
-        self._held = b""
+        self._held = buf[:0]
         return buf
 
-    def flush(self) -> bytes:
-        held, self._held = self._held, b""
+    def flush(self) -> Any:
+        held, self._held = self._held, self._held[:0]
         return held
 
 
-def _prefix_tail(buf: bytes, key: bytes) -> int:
+def _prefix_tail(buf: Any, key: Any) -> int:
     """Length of the longest tail of `buf` that is a proper prefix of `key` (0 if none)."""
     first = key[:1]
     start = max(0, len(buf) - len(key) + 1)
@@ -92,3 +95,17 @@ def redact_request(request: HttpRequest, key: str | None) -> HttpRequest:
         headers=mask_key_in(red.headers, key),
         body=mask_key_in(red.body, key),
     )
+
+
+def recover_echoed_key(replayed: str, recorded: Any, min_len: int = 8) -> str | None:
+    """A saved run's chunks may hold a key a model echoed token by token (no single read
+    held it whole); the verdict saved with it has the key masked. Where the replayed text
+    and the saved text differ only by one span masked as `***`, that span is the key."""
+    if not isinstance(recorded, str) or MASK not in recorded or replayed == recorded:
+        return None
+    head = recorded.index(MASK)
+    tail = len(recorded) - head - len(MASK)
+    if replayed[:head] != recorded[:head] or (tail and replayed[-tail:] != recorded[-tail:]):
+        return None
+    key = replayed[head : len(replayed) - tail]
+    return key if len(key) >= min_len and MASK not in key and key.strip() == key else None

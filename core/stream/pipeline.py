@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 
 from core.stream.caps import DEFAULT_CAPS, Caps, describe_size
 from core.stream.dialects import new_parser
-from core.stream.events import StreamEvent, WireEvent
+from core.stream.events import RefusalDelta, StreamEvent, TextDelta, ThinkingDelta, WireEvent
+from core.stream.keymask import KeyMasker, mask_key_in
 from core.stream.metrics import Metrics, MetricsBuilder
 from core.stream.ndjson import NDJSONDecoder
 from core.stream.outcome import DecodeFlags, HttpInfo, Verdict, classify
@@ -33,6 +34,7 @@ class Pipeline:
         soft_stall_s: float = 2.0,
         timed: bool = True,
         caps: Caps = DEFAULT_CAPS,
+        key: str | None = None,
     ) -> None:
         self.dialect = dialect
         self.parser = new_parser(dialect)
@@ -40,6 +42,11 @@ class Pipeline:
             NDJSONDecoder(caps) if self.parser.framing == "ndjson" else SSEDecoder(caps)
         )
         self.caps = caps
+        # A model may echo the key token by token: each kind of text is masked as one run.
+        self.key = key
+        self._text_masks = {
+            kind: KeyMasker(key, text=True) for kind in (TextDelta, ThinkingDelta, RefusalDelta)
+        }
         self.body_bytes = 0
         self._body_oversized = False
         self.metrics = MetricsBuilder(soft_stall_ns=int(soft_stall_s * 1e9), timed=timed)
@@ -56,10 +63,11 @@ class Pipeline:
         step = Step()
         if self.oversized:
             return step
+        room = self.caps.stream_bytes - self.body_bytes
         self.body_bytes += len(data)
-        if self.body_bytes > self.caps.stream_bytes:
+        if len(data) > room:  # what fits under the cap is still judged
             self._body_oversized = True
-            return step
+            data = data[:room]
         self._dispatch(self.decoder.feed(data), t_ns, chunk_index, step)
         return step
 
@@ -78,9 +86,12 @@ class Pipeline:
         step = Step()
         if not self.closed:
             self.closed = True
-            if self.oversized:
-                return step
-            self._dispatch(self.decoder.close(), t_ns, chunk_index, step)
+            if not self.oversized:
+                self._dispatch(self.decoder.close(), t_ns, chunk_index, step)
+            for kind, masker in self._text_masks.items():  # text held back: it was not the key
+                held = masker.flush()
+                if held:
+                    step.events.append(kind(held, t_ns))
         return step
 
     def feed_event(self, name: str, data: str, t_ns: int = 0, chunk_index: int = -1) -> Step:
@@ -108,9 +119,22 @@ class Pipeline:
         step.wire.append(WireEvent(self._wire_index, chunk_index, name, data, kind, t_ns))
         self._wire_index += 1
         self.metrics.on_wire_event()
+        if self.key:
+            events = [self._masked(event) for event in events]
         for event in events:
             self.metrics.on_event(event)
         step.events.extend(events)
+
+    def _masked(self, event: StreamEvent) -> StreamEvent:
+        masker = self._text_masks.get(type(event))  # type: ignore[arg-type]
+        if masker is None:
+            return event
+        text = masker.feed(event.text)  # type: ignore[union-attr]
+        return event if text == event.text else replace(event, text=text)  # type: ignore[type-var]
+
+    @property
+    def key_echoed(self) -> bool:
+        return any(m.echoed for m in self._text_masks.values())
 
     def flags(self) -> DecodeFlags:
         dec = self.decoder
@@ -149,6 +173,8 @@ class Pipeline:
             transport_message=transport_message,
             stop_sequences_sent=stop_sequences_sent,
         )
+        if self.key:
+            verdict = _mask_verdict(verdict, self.key)
         if self.oversized:
             detail, why = self.oversized
             verdict = replace(
@@ -160,3 +186,21 @@ class Pipeline:
                 "hostile or broken server cannot exhaust memory.",
             )
         return verdict.with_metrics(metrics)
+
+
+def _mask_verdict(verdict: Verdict, key: str) -> Verdict:
+    """The key masked in every text the verdict carries (it may have come in pieces)."""
+    texts = (verdict.text, verdict.reasoning, verdict.refusal, verdict.explanation)
+    calls = tuple(replace(c, arguments=mask_key_in(c.arguments, key)) for c in verdict.tool_calls)
+    echoed = any(key in t for t in texts) or calls != verdict.tool_calls
+    if not echoed:
+        return verdict
+    return replace(
+        verdict,
+        text=mask_key_in(verdict.text, key),
+        reasoning=mask_key_in(verdict.reasoning, key),
+        refusal=mask_key_in(verdict.refusal, key),
+        explanation=mask_key_in(verdict.explanation, key),
+        tool_calls=calls,
+        warnings=tuple(dict.fromkeys((*verdict.warnings, "key_echoed"))),
+    )
