@@ -74,9 +74,12 @@ class HostileServer:
             resp.enable_chunked_encoding()
         await resp.prepare(request)
         pieces: Iterator[bytes] = iter(reply.pieces() if callable(reply.pieces) else reply.pieces)
-        for piece in pieces:
-            await resp.write(piece)
-            if reply.pause_s:
-                await asyncio.sleep(reply.pause_s)
-        await resp.write_eof()
+        try:
+            for piece in pieces:
+                await resp.write(piece)
+                if reply.pause_s:
+                    await asyncio.sleep(reply.pause_s)
+            await resp.write_eof()
+        except ConnectionError:
+            pass  # the client stopped reading (a cap): expected, not a server fault
         return resp
