@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -29,11 +29,13 @@ from core.live.gate import Ticket
 from core.live.transport import check_request, httpx_timeout, new_client, why
 from core.providers.keys import scrub
 from core.record.savefile import Recorder
+from core.stream.caps import DEFAULT_CAPS, Caps
 from core.stream.dialects import build_request
 from core.stream.events import ChunkReceived, Phase, Progress, RequestSent, ResponseStarted
 from core.stream.httpinfo import error_message, http_info, is_stream_content_type
+from core.stream.keymask import KeyMasker, redact_request, shown_headers
 from core.stream.metrics import rate
-from core.stream.outcome import Verdict, bad_content_type, http_error, not_sent
+from core.stream.outcome import Verdict, bad_content_type, http_error, not_sent, oversized_body
 from core.stream.pipeline import Pipeline
 from core.stream.spec import HttpRequest, RunSpec, stop_sequences_sent, usage_requested
 
@@ -42,6 +44,7 @@ __all__ = ["Clock", "RunFinished", "new_client", "run"]
 Clock = Callable[[], int]
 _ERROR_BODY_LIMIT = 64 * 1024
 _TICK_NS = 250_000_000  # Progress at ~4 Hz
+_QUEUE_READS = 64  # reads the pump may run ahead of the consumer (backpressure, not a buffer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ async def run(
     attempt: int = 0,
     segment: int = 0,
     gate: Ticket | None = None,
+    caps: Caps = DEFAULT_CAPS,
 ) -> AsyncIterator[Any]:
     """Yield every event of one live run; the last one is always `RunFinished`.
 
@@ -79,12 +83,13 @@ async def run(
         verdict = not_sent(spec.dialect, "bad_request_spec", f"The request was not sent: {reason}.")
         if gate is not None:
             gate.leave()
-        yield RunFinished(verdict, "not_sent", None, spec.redacted_request())
+        shown = redact_request(spec.redacted_request(), spec.api_key)
+        yield RunFinished(verdict, "not_sent", None, shown)
         return
     own_client = client is None or spec.proxy is not None or not spec.verify_tls
     http = new_client(spec.proxy, spec.verify_tls) if own_client else client
     assert http is not None
-    session = _Session(spec, request, http, clock, cancel, recorder, attempt, segment)
+    session = _Session(spec, request, http, clock, cancel, recorder, attempt, segment, caps)
     session.gate = gate
     try:
         async for event in session.events():
@@ -108,18 +113,24 @@ class _Session:
         recorder: Recorder | None,
         attempt: int,
         segment: int,
+        caps: Caps = DEFAULT_CAPS,
     ) -> None:
         self.spec, self.request, self.http, self.clock = spec, request, http, clock
         self.cancel, self.recorder, self.attempt, self.segment = cancel, recorder, attempt, segment
-        self.queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self.caps = caps
+        # What may be shown or saved of the request: the key masked wherever it sits.
+        self.shown_request = redact_request(request, spec.api_key)
+        self.masker = KeyMasker(spec.api_key)  # masks echoed keys before bytes are kept
+        self.queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue(_QUEUE_READS)
         self.pump: asyncio.Task[None] | None = None
         self.response: httpx.Response | None = None
         self.start = clock()
-        self.key_bytes = spec.api_key.encode() if spec.api_key else b""  # once, not per read
         self.next_tick = self.start + _TICK_NS
         self.t0: int | None = None
         self.headers_at: int | None = None  # the response headers' arrival (httpx trace)
-        self.pipe = Pipeline(spec.dialect, soft_stall_s=spec.timeouts.soft_stall_s)
+        self.pipe = Pipeline(
+            spec.dialect, soft_stall_s=spec.timeouts.soft_stall_s, caps=caps, key=spec.api_key
+        )
         self.first_byte: int | None = None
         self.last_byte: int | None = None
         self.last_content: int | None = None
@@ -143,7 +154,7 @@ class _Session:
             now = self.clock()
             if name.endswith("receive_response_headers.complete") and self.headers_at is None:
                 self.headers_at = now
-        self.queue.put_nowait(("phase", name, now))
+        await self.queue.put(("phase", name, now))
 
     async def _pump(self) -> None:
         try:
@@ -158,19 +169,20 @@ class _Session:
             self.response = response
             if self.t0 is None:  # HTTP/2 or a transport without the trace event
                 self.t0 = self.start
-            self.queue.put_nowait(("headers", response, self.clock()))
-            limit = None if 200 <= response.status_code < 300 else _ERROR_BODY_LIMIT
+            await self.queue.put(("headers", response, self.clock()))
+            limit = self._body_limit(response)
             size = 0
             async for data in response.aiter_bytes():
-                self.queue.put_nowait(("chunk", data, self.clock()))
+                # The stamp is taken before a full queue can make the pump wait.
+                await self.queue.put(("chunk", data, self.clock()))
                 size += len(data)
                 if limit is not None and size >= limit:
                     break
-            self.queue.put_nowait(("eof", None, self.clock()))
+            await self.queue.put(("eof", None, self.clock()))
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            self.queue.put_nowait(("fail", ("connect_failed", why(exc)), self.clock()))
+            await self.queue.put(("fail", ("connect_failed", why(exc)), self.clock()))
         except httpx.ReadTimeout as exc:
-            self.queue.put_nowait(("fail", ("read_timeout", why(exc)), self.clock()))
+            await self.queue.put(("fail", ("read_timeout", why(exc)), self.clock()))
         except (
             httpx.ReadError,
             httpx.RemoteProtocolError,
@@ -179,14 +191,24 @@ class _Session:
         ) as exc:
             kind = "connect_failed" if self.response is None and self.t0 is None else "reset"
             reason = why(exc, before_response=self.response is None)
-            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
+            await self.queue.put(("fail", (kind, reason), self.clock()))
         except (httpx.HTTPError, OSError) as exc:
             kind = "connect_failed" if self.response is None else "reset"
-            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
+            await self.queue.put(("fail", (kind, why(exc)), self.clock()))
         except Exception as exc:
             kind = "connect_failed" if self.response is None else "reset"
             reason = f"{type(exc).__name__}: {why(exc)}"
-            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
+            await self.queue.put(("fail", (kind, reason), self.clock()))
+
+    def _body_limit(self, response: httpx.Response) -> int | None:
+        """A stream is read to its end (its cap is the pipeline's); an error body only as far
+        as its message needs; any other 2xx body one byte past its cap, to tell it passed."""
+        if not 200 <= response.status_code < 300:
+            return _ERROR_BODY_LIMIT
+        info = http_info(response.status_code, dict(response.headers))
+        if is_stream_content_type(info.content_type, self.spec.dialect):
+            return None
+        return self.caps.body_bytes + 1
 
     def _deadline(self) -> tuple[int | None, str]:
         t = self.spec.timeouts
@@ -269,10 +291,10 @@ class _Session:
     async def events(self) -> AsyncIterator[Any]:
         self.pump = asyncio.ensure_future(self._pump())
         yield RequestSent(
-            self.request.method,
-            self.request.redacted().url,
-            self.request.redacted().headers,
-            self.request.body,
+            self.shown_request.method,
+            self.shown_request.url,
+            self.shown_request.headers,
+            self.shown_request.body,
             0,
         )
         transport, message, end_abs = "eof", "", self.start
@@ -294,6 +316,9 @@ class _Session:
                 elif kind == "chunk":
                     for ev in self._on_chunk(payload, t_abs):
                         yield ev
+                    if self.pipe.oversized:  # stop reading: the pump is cancelled on exit
+                        transport, end_abs = "oversized", t_abs
+                        break
                 elif kind == "eof":
                     transport, end_abs = "eof", t_abs
                     break
@@ -309,7 +334,7 @@ class _Session:
     early: RunFinished | None = None
 
     async def _on_headers(self, response: httpx.Response, t_abs: int) -> AsyncIterator[Any]:
-        headers = dict(response.headers)
+        headers = shown_headers(dict(response.headers), self.spec.api_key)
         headers_t = self.rel(self.headers_at if self.headers_at is not None else t_abs)
         self.pipe.metrics.on_headers(headers_t)
         yield ResponseStarted(response.status_code, headers, headers_t)
@@ -317,7 +342,7 @@ class _Session:
             self.recorder.header(
                 attempt=self.attempt,
                 dialect=self.spec.dialect,
-                request=self.request,
+                request=self.shown_request,
                 status=response.status_code,
                 headers=headers,
                 segment=self.segment,
@@ -330,7 +355,9 @@ class _Session:
         body = await self._read_error_body()
         for ev in body[1]:
             yield ev
-        if ok:
+        if ok and len(body[0]) > self.caps.body_bytes:
+            verdict = oversized_body(self.spec.dialect, info, self.caps.body_bytes)
+        elif ok:
             verdict = bad_content_type(
                 self.spec.dialect, info, scrub(error_message(body[0]), self.spec.api_key)
             )
@@ -339,11 +366,17 @@ class _Session:
                 self.spec.dialect, info, scrub(error_message(body[0]), self.spec.api_key)
             )
         end = self.clock()
-        verdict = verdict.with_metrics(self.pipe.build_metrics(self.rel(end)))
+        verdict = self._with_echo(verdict.with_metrics(self.pipe.build_metrics(self.rel(end))))
         self._record_end("eof", verdict)
         self.early = RunFinished(
-            verdict, "eof", self.rel(end), self.request.redacted(), self.rel(end), self.t0
+            verdict, "eof", self.rel(end), self.shown_request, self.rel(end), self.t0
         )
+
+    def _with_echo(self, verdict: Verdict) -> Verdict:
+        echoed = self.masker.echoed or self.pipe.key_echoed
+        if not echoed or "key_echoed" in verdict.warnings:
+            return verdict
+        return replace(verdict, warnings=(*verdict.warnings, "key_echoed"))
 
     async def _read_error_body(self) -> tuple[bytes, list[Any]]:
         parts: list[bytes] = []
@@ -351,29 +384,44 @@ class _Session:
         while True:
             kind, payload, t_abs = await self._next()
             if kind == "chunk":
-                parts.append(payload)
                 chunk = self._chunk_event(payload, t_abs)
+                parts.append(chunk.data)
                 self.pipe.metrics.on_chunk(chunk.t_ns)
                 events.append(chunk)
             elif kind in ("eof", "fail"):
+                held = self._held_chunk()
+                if held is not None:
+                    parts.append(held.data)
+                    self.pipe.metrics.on_chunk(held.t_ns)
+                    events.append(held)
                 return b"".join(parts), events
 
-    def _chunk_event(self, data: bytes, t_abs: int) -> ChunkReceived:
+    def _chunk_event(self, data: bytes, t_abs: int, *, held: bool = False) -> ChunkReceived:
+        """One network read, stamped with its arrival time, the key masked out of it (a
+        tail that may begin the key waits for the next read: see `KeyMasker`)."""
         t_rel = self.rel(t_abs)
-        if self.key_bytes and self.key_bytes in data:  # a server echoing the key: never keep it
-            data = data.replace(self.key_bytes, b"***")
-        if self.first_byte is None:
-            self.first_byte = t_abs
-        self.last_byte = t_abs
+        if not held:
+            data = self.masker.feed(data)
+            if self.first_byte is None:
+                self.first_byte = t_abs
+            self.last_byte = t_abs
         if self.recorder is not None:
             self.recorder.chunk(t_rel, data)
         event = ChunkReceived(self.chunk_index, len(data), data, t_rel)
         self.chunk_index += 1
         return event
 
+    def _held_chunk(self) -> ChunkReceived | None:
+        """At the end of the body: the tail the masker held back (it was not the key), as a
+        chunk stamped with the arrival time of the read that brought it."""
+        held = self.masker.flush()
+        if not held or self.last_byte is None:
+            return None
+        return self._chunk_event(held, self.last_byte, held=True)
+
     def _on_chunk(self, data: bytes, t_abs: int) -> list[Any]:
         chunk = self._chunk_event(data, t_abs)
-        step = self.pipe.feed(data, chunk.t_ns, chunk.index)
+        step = self.pipe.feed(chunk.data, chunk.t_ns, chunk.index)
         if self.pipe.metrics.last_content_ns is not None:
             self.last_content = self.pipe.metrics.last_content_ns + (self.t0 or self.start)
         return [chunk, *step.wire, *step.events]
@@ -382,6 +430,10 @@ class _Session:
         total = self.rel(end_abs)
         out: list[Any] = []
         message = scrub(message, self.spec.api_key)
+        held = self._held_chunk() if transport != "oversized" else None
+        if held is not None:
+            step = self.pipe.feed(held.data, held.t_ns, held.index)
+            out += [held, *step.wire, *step.events]
         if transport == "connect_failed":
             verdict = self.pipe.verdict(
                 transport=transport, transport_message=message, live=True, total_ns=total
@@ -407,13 +459,14 @@ class _Session:
             self.recorder.header(
                 attempt=self.attempt,
                 dialect=self.spec.dialect,
-                request=self.request,
+                request=self.shown_request,
                 status=None,
                 headers=None,
                 segment=self.segment,
             )
+        verdict = self._with_echo(verdict)
         self._record_end(transport, verdict)
-        out.append(RunFinished(verdict, transport, total, self.request.redacted(), total, self.t0))
+        out.append(RunFinished(verdict, transport, total, self.shown_request, total, self.t0))
         return out
 
     def _record_end(self, transport: str, verdict: Verdict | None) -> None:

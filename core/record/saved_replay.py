@@ -13,6 +13,7 @@ from typing import Any
 
 from core.record.savefile import SavedAttempt, SavedSession
 from core.stream.httpinfo import error_message, http_info, is_stream_content_type
+from core.stream.keymask import recover_echoed_key
 from core.stream.metrics import Metrics
 from core.stream.outcome import Verdict, bad_content_type, http_error
 from core.stream.pipeline import Pipeline
@@ -36,13 +37,17 @@ def _verdict_from_json(data: dict[str, Any] | None, dialect: str) -> Verdict | N
     return verdict if verdict.dialect in DIALECTS else replace(verdict, dialect=dialect)
 
 
-def judge_attempt(attempt: SavedAttempt, dialect: str = "auto") -> tuple[Verdict, Pipeline, list]:
-    """One attempt's verdict from its chunks; also the pipeline (wire and events) it ran."""
+def judge_attempt(
+    attempt: SavedAttempt, dialect: str = "auto", key: str | None = None
+) -> tuple[Verdict, Pipeline, list]:
+    """One attempt's verdict from its chunks; also the pipeline (wire and events) it ran.
+    The key was masked before it was saved; one a model echoed token by token (no single
+    read held it whole) is found again by comparing with the saved verdict (`key`)."""
     chosen = dialect if dialect in DIALECTS else attempt.dialect
     if chosen not in DIALECTS:
         chosen = "openai-chat"
     timed = attempt.timed
-    pipe = Pipeline(chosen, timed=timed)
+    pipe = Pipeline(chosen, timed=timed, key=key)
     status = attempt.status
     total_ns = attempt.total_ns
     steps: list = []
@@ -65,6 +70,7 @@ def judge_attempt(attempt: SavedAttempt, dialect: str = "auto") -> tuple[Verdict
             pipe.metrics.on_chunk(t_ns)
         judge = http_error if not 200 <= status < 300 else bad_content_type
         verdict = judge(chosen, info, error_message(body))
+        verdict = _keep_key_echoed(verdict, attempt.saved_verdict)
         return verdict.with_metrics(pipe.build_metrics(total_ns)), pipe, steps
     for index, (t_ns, chunk) in enumerate(attempt.chunks):
         steps.append(pipe.feed(chunk, t_ns, index if timed else -1))
@@ -80,9 +86,26 @@ def judge_attempt(attempt: SavedAttempt, dialect: str = "auto") -> tuple[Verdict
         total_ns=total_ns if timed else None,
         stop_sequences_sent=stop_sequences_sent(chosen, request_body),
     )
+    saved = attempt.saved_verdict if isinstance(attempt.saved_verdict, dict) else {}
+    if key is None:
+        echoed = recover_echoed_key(verdict.text, saved.get("text"))
+        if echoed:
+            return judge_attempt(attempt, dialect, echoed)
+    verdict = _keep_key_echoed(verdict, saved)
     if attempt.end is None:
         verdict = _cut(verdict, len(attempt.chunks))
     return verdict, pipe, steps
+
+
+def _keep_key_echoed(verdict: Verdict, saved: Any) -> Verdict:
+    """The chunks were saved with the key masked, so they cannot show the echo again: the
+    saved verdict's `key_echoed` carries over."""
+    warnings = saved.get("warnings") if isinstance(saved, dict) else None
+    if not isinstance(warnings, list) or "key_echoed" not in warnings:
+        return verdict
+    if "key_echoed" in verdict.warnings:
+        return verdict
+    return replace(verdict, warnings=(*verdict.warnings, "key_echoed"))
 
 
 def _cut(verdict: Verdict, chunks: int) -> Verdict:

@@ -11,9 +11,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from core.stream.spec import HttpRequest
+from core.stream.spec import HttpRequest, mask_url
 
-__all__ = ["MASK", "KeyMasker", "mask_key_in", "recover_echoed_key", "redact_request"]
+__all__ = [
+    "MASK",
+    "KeyMasker",
+    "mask_key_in",
+    "recover_echoed_key",
+    "redact_request",
+    "shown_headers",
+]
 
 MASK = "***"
 _MASK_BYTES = MASK.encode()
@@ -109,3 +116,12 @@ def recover_echoed_key(replayed: str, recorded: Any, min_len: int = 8) -> str | 
         return None
     key = replayed[head : len(replayed) - tail]
     return key if len(key) >= min_len and MASK not in key and key.strip() == key else None
+
+
+def shown_headers(headers: dict[str, str], key: str | None) -> dict[str, str]:
+    """Response headers as they may be shown or saved: the key in use masked, and a
+    redirect's URL with its password and `key=` value masked."""
+    shown = mask_key_in(headers, key)
+    if "location" in shown:
+        shown["location"] = mask_url(shown["location"])
+    return shown

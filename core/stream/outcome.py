@@ -5,6 +5,7 @@ EOF is never proof of success and neither is HTTP 200: only the provider's end s
 
 from __future__ import annotations
 
+from core.stream.caps import describe_size
 from core.stream.dialects.base import StreamFacts
 from core.stream.verdict import DecodeFlags, HttpInfo, ToolCall, Verdict
 
@@ -21,6 +22,7 @@ __all__ = [
     "http_detail",
     "http_error",
     "not_sent",
+    "oversized_body",
 ]
 
 TRANSPORT_ENDINGS = (
@@ -172,6 +174,20 @@ def http_error(dialect: str, http: HttpInfo, message: str) -> Verdict:
         actions=actions_for("http_error", detail, had_output=False, status=http.status),
         explanation=f"HTTP {http.status} before the stream began{said}.{wait}"
         + gateway_sentence(http),
+    )
+
+
+def oversized_body(dialect: str, http: HttpInfo, cap: int) -> Verdict:
+    """A 2xx body that is not a stream and passed its cap: reading stopped there."""
+    return Verdict(
+        dialect,
+        "protocol_error",
+        "oversized_body",
+        http=http,
+        actions=("retry",),
+        explanation=f"HTTP {http.status} came with Content-Type {http.content_type or 'none'}, "
+        f"not a stream, and a body past the {describe_size(cap)} cap for non-stream bodies; "
+        "reading stopped there.",
     )
 
 

@@ -12,8 +12,8 @@ __all__ = [
     "RunSpec",
     "Timeouts",
     "mask_headers",
-    "stop_sequences_sent",
     "mask_url",
+    "stop_sequences_sent",
     "usage_requested",
 ]
 
