@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from core.live.gate import Ticket
-from core.live.transport import check_request, httpx_timeout, new_client, why
+from core.live.transport import aiter_decoded, check_request, httpx_timeout, new_client, why
 from core.providers.keys import scrub
 from core.record.savefile import Recorder
 from core.stream.caps import DEFAULT_CAPS, Caps
@@ -121,7 +121,10 @@ class _Session:
         # What may be shown or saved of the request: the key masked wherever it sits.
         self.shown_request = redact_request(request, spec.api_key)
         self.masker = KeyMasker(spec.api_key)  # masks echoed keys before bytes are kept
-        self.queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue(_QUEUE_READS)
+        self.queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        # Backpressure on reads only: the pump waits for room before queueing a read, while
+        # phases (httpx trace callbacks, also called while a response closes) never wait.
+        self.room = asyncio.Semaphore(_QUEUE_READS)
         self.pump: asyncio.Task[None] | None = None
         self.response: httpx.Response | None = None
         self.start = clock()
@@ -154,7 +157,7 @@ class _Session:
             now = self.clock()
             if name.endswith("receive_response_headers.complete") and self.headers_at is None:
                 self.headers_at = now
-        await self.queue.put(("phase", name, now))
+        self.queue.put_nowait(("phase", name, now))
 
     async def _pump(self) -> None:
         try:
@@ -169,20 +172,21 @@ class _Session:
             self.response = response
             if self.t0 is None:  # HTTP/2 or a transport without the trace event
                 self.t0 = self.start
-            await self.queue.put(("headers", response, self.clock()))
+            self.queue.put_nowait(("headers", response, self.clock()))
             limit = self._body_limit(response)
             size = 0
-            async for data in response.aiter_bytes():
-                # The stamp is taken before a full queue can make the pump wait.
-                await self.queue.put(("chunk", data, self.clock()))
+            async for data in aiter_decoded(response):
+                arrived = self.clock()  # stamped before waiting for room
+                await self.room.acquire()
+                self.queue.put_nowait(("chunk", data, arrived))
                 size += len(data)
                 if limit is not None and size >= limit:
                     break
-            await self.queue.put(("eof", None, self.clock()))
+            self.queue.put_nowait(("eof", None, self.clock()))
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            await self.queue.put(("fail", ("connect_failed", why(exc)), self.clock()))
+            self.queue.put_nowait(("fail", ("connect_failed", why(exc)), self.clock()))
         except httpx.ReadTimeout as exc:
-            await self.queue.put(("fail", ("read_timeout", why(exc)), self.clock()))
+            self.queue.put_nowait(("fail", ("read_timeout", why(exc)), self.clock()))
         except (
             httpx.ReadError,
             httpx.RemoteProtocolError,
@@ -191,14 +195,14 @@ class _Session:
         ) as exc:
             kind = "connect_failed" if self.response is None and self.t0 is None else "reset"
             reason = why(exc, before_response=self.response is None)
-            await self.queue.put(("fail", (kind, reason), self.clock()))
+            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
         except (httpx.HTTPError, OSError) as exc:
             kind = "connect_failed" if self.response is None else "reset"
-            await self.queue.put(("fail", (kind, why(exc)), self.clock()))
+            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
         except Exception as exc:
             kind = "connect_failed" if self.response is None else "reset"
             reason = f"{type(exc).__name__}: {why(exc)}"
-            await self.queue.put(("fail", (kind, reason), self.clock()))
+            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
 
     def _body_limit(self, response: httpx.Response) -> int | None:
         """A stream is read to its end (its cap is the pipeline's); an error body only as far
@@ -224,6 +228,11 @@ class _Session:
             return None, ""
         return min(candidates)
 
+    def _took(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
+        if item[0] == "chunk":
+            self.room.release()  # the pump may read on
+        return item
+
     async def _next(self) -> tuple[Any, ...]:
         """The next pump item, a watchdog firing, a Progress tick, or a cancel."""
         if self.cancel is not None and self.cancel.is_set():
@@ -233,7 +242,7 @@ class _Session:
             self.next_tick = now + _TICK_NS
             return ("tick", None, now)
         if not self.queue.empty():
-            return self.queue.get_nowait()
+            return self._took(self.queue.get_nowait())
         deadline, why = self._deadline()
         wait_ns = self.next_tick - now
         if deadline is not None:
@@ -252,12 +261,12 @@ class _Session:
         if canceller is not None and not canceller.done():
             canceller.cancel()
         if getter in done:
-            return getter.result()
+            return self._took(getter.result())
         getter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await getter
         if getter.done() and not getter.cancelled():
-            return getter.result()
+            return self._took(getter.result())
         if canceller is not None and canceller in done:
             return ("fail", ("cancelled", ""), self.clock())
         now = self.clock()

@@ -4,13 +4,15 @@ checks that refuse a request httpx could not send, and masking a key in any mess
 from __future__ import annotations
 
 import json
+import zlib
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
 
 from core.stream.spec import HttpRequest, RunSpec
 
-__all__ = ["check_request", "httpx_timeout", "new_client", "why"]
+__all__ = ["aiter_decoded", "check_request", "httpx_timeout", "new_client", "why"]
 
 
 def new_client(proxy: str | None = None, verify: bool = True) -> httpx.AsyncClient:
@@ -74,3 +76,38 @@ def why(exc: BaseException, *, before_response: bool = False) -> str:
             "(over 100 KiB), so no response was read"
         )
     return " ".join(text.split())[:200]
+
+
+_GZIP = ("gzip", "x-gzip")
+_PIECE = 1024 * 1024  # a compressed read expands to pieces of at most this (a bomb's 64 MiB)
+
+
+async def aiter_decoded(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body decompressed like `aiter_bytes()`, but a gzip or deflate read never expands
+    in one go: a gzip bomb's 64 KiB read (64 MiB inflated) comes out in 1 MiB pieces, so the
+    caps can stop it before it is held. Other encodings are left to httpx."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in (*_GZIP, "deflate"):
+        async for data in response.aiter_bytes():
+            yield data
+        return
+    wbits = zlib.MAX_WBITS | 16 if encoding in _GZIP else zlib.MAX_WBITS
+    inflate = zlib.decompressobj(wbits)
+    first = True
+    try:
+        async for raw in response.aiter_raw():
+            if first and encoding == "deflate" and raw[:1] and raw[0] & 0x0F != 8:
+                inflate = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as httpx allows
+            first = False
+            data = inflate.decompress(raw, _PIECE)
+            while True:
+                if data:
+                    yield data
+                if not inflate.unconsumed_tail:
+                    break
+                data = inflate.decompress(inflate.unconsumed_tail, _PIECE)
+        tail = inflate.flush()
+        if tail:
+            yield tail
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"the body does not decompress as {encoding}: {exc}") from None
