@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -21,8 +20,36 @@ from PySide6.QtWidgets import (
 from core import AttemptStarted, Metrics, Progress, RunFinished, Verdict
 from gui.run.messages import SessionOutcome
 from gui.theme import LIGHT, Theme, outcome_color, qcolor
+from gui.widgets.elided_label import ElidedLabel
 
-__all__ = ["AttemptsList", "MetricsGrid", "progress_text", "segments_html"]
+__all__ = ["AttemptsList", "MetricsGrid", "present_explanation", "progress_text", "segments_html"]
+
+_DNS_SIGNS = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "getaddrinfo",
+    "no address associated",
+    "name resolution",
+)
+
+
+def present_explanation(v: Verdict) -> str:
+    """Core's evidence sentence as the panel shows it: a connection that never opened is
+    said plainly (a host name that does not resolve is named as such), and a provider's
+    message ending in its own punctuation gets no second full stop."""
+    text = v.explanation
+    if v.outcome == "interrupted" and v.detail == "connect_failed":
+        why = text.split(": ", 1)[1] if ": " in text else text
+        why = why.removesuffix("; no end signal came.").strip()
+        if any(sign in text.lower() for sign in _DNS_SIGNS):
+            return f"Name resolution failed: the host name in the base URL was not found ({why})."
+        return f"Could not connect to the server: {why}. Nothing was received."
+    for doubled, single in (("!.", "!"), ("?.", "?"), ("..", ".")):
+        if text.endswith(doubled) and not text.endswith("..."):
+            text = text[: -len(doubled)] + single
+    return text
+
 
 _METRICS = (
     ("ttfb", "TTFB"),
@@ -36,6 +63,7 @@ _METRICS = (
     ("chunks", "Chunks / events"),
     ("http", "HTTP"),
     ("request_id", "Request id"),
+    ("whole", "Whole answer"),
 )
 
 
@@ -117,24 +145,48 @@ class MetricsGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.values: dict[str, QLabel] = {}
+        self.names: dict[str, QLabel] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(3)
         for row, (key, name) in enumerate(_METRICS):
-            label = QLabel(name)
+            label = self.names[key] = QLabel(name)
             label.setObjectName("muted")
-            value = QLabel("–")
+            value = ElidedLabel("–")  # a long HTTP line must not widen the panel
             value.setObjectName("metricValue")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(label, row, 0)
             grid.addWidget(value, row, 1)
             self.values[key] = value
         grid.setColumnStretch(1, 1)
+        self._show_whole(False)
+
+    def _show_whole(self, shown: bool) -> None:
+        self.values["whole"].setVisible(shown)
+        self.names["whole"].setVisible(shown)
 
     def clear(self) -> None:
         for value in self.values.values():
             value.setText("–")
+        self._show_whole(False)
+
+    def show_whole(self, outcome: SessionOutcome) -> None:
+        """After Continue, the whole answer beside the last segment's figures: summed
+        output tokens and usage over every segment."""
+        if len(outcome.parts) < 2:
+            self._show_whole(False)
+            return
+        w = outcome.verdict
+        outs = [
+            v.output_tokens if v.output_tokens is not None else v.metrics.content_events
+            for v, _ in outcome.parts
+        ]
+        text = (
+            f"{sum(outs):,} tokens over {len(outcome.parts)} segments · "
+            f"usage {_n(w.input_tokens)} / {_n(w.output_tokens)}"
+        )
+        self.values["whole"].setText(text)
+        self._show_whole(True)
 
     def show_status(self, status: int) -> None:
         self.values["http"].setText(str(status))
@@ -188,11 +240,10 @@ class AttemptsList(QTreeWidget):
         # readable at the default panel width.
         header = self.header()
         fit = QHeaderView.ResizeMode.ResizeToContents
-        for col in (0, 1, 3, 4):
+        for col in (0, 1, 2, 3, 4):  # every column fits its contents, the verdict included
             header.setSectionResizeMode(col, fit)
-        self.setColumnWidth(2, 100)
-        header.setStretchLastSection(False)  # it would keep "why" ≥ its first 100 px
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)  # "why" takes the rest; wider → a scroll bar
+        header.setMinimumSectionSize(28)
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
@@ -203,7 +254,8 @@ class AttemptsList(QTreeWidget):
     def add_attempt(self, attempt: AttemptStarted) -> None:
         waited = f"{attempt.waited_s:.2f} s" if attempt.waited_s else ""
         why = attempt.method or attempt.reason
-        row = [str(self.topLevelItemCount() + 1), attempt.kind, "…", "", waited, why]
+        kind = {"more_tokens": "more tokens"}.get(attempt.kind, attempt.kind)
+        row = [str(self.topLevelItemCount() + 1), kind, "…", "", waited, why]
         item = QTreeWidgetItem(row)
         item.setToolTip(5, why)
         self.addTopLevelItem(item)

@@ -1,0 +1,123 @@
+"""The main window's run actions under one rule, and the guard before closing.
+
+Every action's state — the Run and File menus, the verdict panel's buttons, Stop and their
+shortcuts — comes from `gui.run.action_rules.decide_actions` over the window's state, applied
+in `sync_actions`; the slots check the same states, so nothing acts while it shows disabled.
+Closing while a run streams, or with the last run stored nowhere, asks first (non-modal: no
+nested loop under qasync)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QMessageBox
+
+from gui.menus import Menus
+from gui.profiles.actions import ProfileActionsMixin
+from gui.request.pane import RequestPane
+from gui.run.action_rules import ActionState, WindowState, decide_actions
+from gui.run.inspector import Inspector
+
+__all__ = ["WindowActionsMixin"]
+
+
+class WindowActionsMixin(ProfileActionsMixin):
+    request_pane: RequestPane
+    inspector: Inspector
+    _menus: Menus
+    _busy: bool
+    _live: bool
+    _close_confirmed: bool
+    close_box: QMessageBox | None
+    action_states: dict[str, ActionState]
+
+    @Slot()
+    def _retry(self) -> None:
+        if self.action_states["retry"].enabled:
+            self.controller.retry(retries=self.request_pane.values().retries)
+
+    @Slot()
+    def _continue(self) -> None:
+        if self.action_states["continue"].enabled:
+            self.controller.continue_run()
+
+    @Slot()
+    def _more_tokens(self) -> None:
+        if self.action_states["more_tokens"].enabled:
+            self.controller.retry_more_tokens()
+
+    def window_state(self) -> WindowState:
+        c = self.controller
+        shown = self.verdict_panel.shown
+        name, open_s = self.breaker_open_for_last_run()
+        recording = c.recording_path
+        return WindowState(
+            busy=self._busy,
+            live=self._live,
+            verdict_actions=shown.verdict.actions if shown is not None else (),
+            has_spec=c.last_spec is not None,
+            has_session=c.last_session is not None,
+            continue_blocked=shown.continue_blocked if shown is not None else None,
+            recorded=recording is not None and recording.exists(),
+            has_timings=self.latency_plot.point_count() > 0,
+            breaker_open_s=open_s,
+            breaker_name=name,
+            breaker_tripped=self.breaker_tripped(),
+            explanation=self.verdict_panel.explanation.text() if shown is not None else "",
+        )
+
+    def sync_actions(self) -> None:
+        """One rule for the menus, the panel's buttons, Stop and the shortcuts."""
+        states = self.action_states = decide_actions(self.window_state())
+        for key, action in self._menus.actions.items():
+            if key in states:
+                action.setEnabled(states[key].enabled)
+                action.setToolTip(states[key].tip)
+        # the Compare view's lanes stop with Esc too (they run apart from the Run view's rule)
+        self._menus.actions["stop"].setEnabled(states["stop"].enabled or self.comparing())
+        self.verdict_panel.apply_actions(states)
+        self.request_pane.stop_button.setEnabled(states["stop"].enabled)
+        self.latency_plot.export_button.setEnabled(states["export"].enabled)
+
+    def comparing(self) -> bool:
+        views = getattr(self, "views", None)
+        return views is not None and views.currentWidget() is getattr(self, "compare_view", None)
+
+    def close_warning(self) -> str:
+        """Why closing now would lose a run ("" when nothing would be lost)."""
+        if self._busy:
+            return "A run is still streaming: closing stops it and loses it."
+        if self._live and not self.run_stored:
+            return (
+                "The last run is not saved anywhere: closing loses it "
+                "(File → Save run keeps it as JSON Lines)."
+            )
+        return ""
+
+    def _ask_before_closing(self, warning: str) -> None:
+        """Non-modal (never a nested loop under qasync): Close anyway, Save run…, Cancel."""
+        box = self.close_box
+        if box is None:
+            box = self.close_box = QMessageBox(self)
+            box.setWindowTitle("Close StreamScope?")
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setModal(False)
+            self._close_anyway = box.addButton(
+                "Close anyway", QMessageBox.ButtonRole.DestructiveRole
+            )
+            self._close_save = box.addButton("Save run…", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.buttonClicked.connect(self._on_close_answer)
+        box.setText(warning)
+        self._close_save.setVisible(not self._busy and self.action_states["save"].enabled)
+        box.show()
+        box.raise_()
+
+    @Slot(object)
+    def _on_close_answer(self, button: object) -> None:
+        if button is self._close_anyway:
+            self._close_confirmed = True
+            self.close()
+        elif button is self._close_save:
+            self._save_dialog()
+            if self.run_stored:
+                self.close()
