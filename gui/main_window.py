@@ -28,7 +28,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import HistoryError, ProfileStore, Progress, RunSpec, SessionFinished, stamps_of
+from core import (
+    AttemptStarted,
+    HistoryError,
+    ProfileStore,
+    Progress,
+    RunSpec,
+    SessionFinished,
+    stamps_of,
+)
 from gui.compare.controller import CompareController
 from gui.compare.view import CompareView
 from gui.history.panel import HistoryPanel
@@ -175,13 +183,17 @@ class MainWindow(WindowActionsMixin):
         self.request_pane.picker.provider_changed.connect(self._on_provider_changed)
         self.request_pane.dialect.currentIndexChanged.connect(self._on_provider_changed)
         self.request_pane.scenario.currentIndexChanged.connect(self._on_provider_changed)
-        self.request_pane.model.editingFinished.connect(self._on_provider_changed)
+        self.request_pane.model.textChanged.connect(self._on_provider_changed)
+        self.request_pane.base_url.textChanged.connect(self._on_provider_changed)
         c.busy_changed.connect(self.request_pane.on_busy_changed)
         # a run or a replay starts
         for view in (self.stream_view, self.latency_plot, self.verdict_panel, self.inspector):
             c.session_started.connect(view.on_session_started)
             c.attempt_started.connect(view.on_attempt_started)
         c.session_started.connect(self._on_session_started)
+        c.attempt_started.connect(self._on_attempt_started)
+        c.probes.models_fetched.connect(self._on_server_models)
+        c.probes.probe_failed.connect(self._on_server_models_failed)
         # stream contents
         c.chunks_received.connect(self.stream_view.on_chunks_received)
         c.chunks_received.connect(self.latency_plot.on_chunks_received)
@@ -193,6 +205,7 @@ class MainWindow(WindowActionsMixin):
         c.phase_reached.connect(self.inspector.on_phase_reached)
         c.response_started.connect(self.inspector.on_response_started)
         c.response_started.connect(self.verdict_panel.on_response_started)
+        c.response_started.connect(self.latency_plot.on_response_started)
         # live state and the end
         c.progress_changed.connect(self.verdict_panel.on_progress_changed)
         c.progress_changed.connect(self.latency_plot.on_progress_changed)
@@ -243,8 +256,17 @@ class MainWindow(WindowActionsMixin):
         except SpecError as exc:
             self.request_pane.show_field_error(str(exc))  # at the field, not in the verdict
             return
+        if not spec.model.strip():  # a local-server preset: take the server's only model
+            self._ask_server_model(values)
+            return
         self.request_pane.show_field_error("")
         self.controller.start(spec, retries=values.retries)
+
+    @Slot(object, object)
+    def _on_attempt_started(self, attempt: AttemptStarted, _offset: int) -> None:
+        """After More tokens the Max tokens field shows the limit that was sent."""
+        if attempt.kind == "more_tokens" and attempt.spec.max_tokens:
+            self.request_pane.max_tokens.setValue(attempt.spec.max_tokens)  # type: ignore[attr-defined]
 
     @Slot()
     def stop_current(self) -> None:

@@ -3,8 +3,9 @@
 Every action's state — the Run and File menus, the verdict panel's buttons, Stop and their
 shortcuts — comes from `gui.run.action_rules.decide_actions` over the window's state, applied
 in `sync_actions`; the slots check the same states, so nothing acts while it shows disabled.
-Closing while a run streams, or with the last run stored nowhere, asks first (non-modal: no
-nested loop under qasync)."""
+A request with no model (a local-server preset) first takes the server's only model, or says
+plainly that one is needed. Closing while a run streams, or with the last run stored nowhere,
+asks first (non-modal: no nested loop under qasync)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from gui.menus import Menus
 from gui.profiles.actions import ProfileActionsMixin
+from gui.request.build import request_profile
 from gui.request.pane import RequestPane
+from gui.request.values import RequestValues, SpecError
 from gui.run.action_rules import ActionState, WindowState, decide_actions
 from gui.run.inspector import Inspector
 
@@ -77,6 +80,44 @@ class WindowActionsMixin(ProfileActionsMixin):
         self.verdict_panel.apply_actions(states)
         self.request_pane.stop_button.setEnabled(states["stop"].enabled)
         self.latency_plot.export_button.setEnabled(states["export"].enabled)
+
+    _MODEL_TOKEN = "send:model"
+
+    def _ask_server_model(self, values: RequestValues) -> None:
+        """No model named: list the server's models first (never during a run: llama-cpp-
+        python abandons a generation for any other request), then send with its only one,
+        or say plainly that a model is needed."""
+        try:
+            profile = request_profile(values, self._mock_urls, self.request_pane.profiles)
+        except SpecError as exc:
+            self.request_pane.show_field_error(str(exc))
+            return
+        self.request_pane.show_field_error("Model: none named; asking the server for its model…")
+        self.controller.probes.fetch_models(self._MODEL_TOKEN, profile)
+
+    @Slot(str, object)
+    def _on_server_models(self, token: str, models: list[str]) -> None:
+        if token != self._MODEL_TOKEN:
+            return
+        where = self.request_pane.values().base_url
+        if len(models) == 1:
+            self.request_pane.model.setText(models[0])
+            self.statusBar().showMessage(f"Using the server's only model, {models[0]}", 8000)
+            self.send()
+        elif not models:
+            self.request_pane.show_field_error(f"Model: needed — {where} lists no models: name one")
+        else:
+            shown = ", ".join(models[:5]) + (", …" if len(models) > 5 else "")
+            self.request_pane.show_field_error(
+                f"Model: needed — {where} serves {len(models)} models ({shown}): name one"
+            )
+
+    @Slot(str, str)
+    def _on_server_models_failed(self, token: str, message: str) -> None:
+        if token == self._MODEL_TOKEN:
+            self.request_pane.show_field_error(
+                f"Model: needed — the server's model listing failed ({message}): name a model"
+            )
 
     def comparing(self) -> bool:
         views = getattr(self, "views", None)

@@ -21,6 +21,7 @@ from core import (
     ChunkReceived,
     Progress,
     RefusalDelta,
+    ResponseStarted,
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
@@ -201,6 +202,19 @@ class LatencyPlot(QWidget):
             )
 
     @Slot(object)
+    def on_response_started(self, response: ResponseStarted) -> None:
+        """The response headers' arrival (core's `headers_ms`): its own marker, since a
+        server may send them at once and compute for seconds before the first byte."""
+        if response.t_ns > 0 and self._fresh_attempt:
+            self._headers_marker((response.t_ns + self._offset) / 1e9)
+
+    def _headers_marker(self, x: float) -> None:
+        if "headers" not in self._seen:
+            self._seen.add("headers")
+            color = self._theme.marker_text or self._theme.muted
+            self._marker(x, "headers" + self._suffix, color, height=0.56)
+
+    @Slot(object)
     def on_events_received(self, events: list) -> None:
         xs: list[float] = []
         gx: list[float] = []
@@ -260,6 +274,8 @@ class LatencyPlot(QWidget):
             self._region(start, start + stall.gap_ms / 1e3)
         if v.detail == "stall" and self._last_content is not None and m.total_ms:
             self._region(self._last_content / 1e9, self._offset / 1e9 + m.total_ms / 1e3)
+        if m.headers_ms is not None and self._fresh_attempt:  # a replay: from the verdict
+            self._headers_marker(self._offset / 1e9 + m.headers_ms / 1e3)
         if m.total_ms:  # the whole run, a stall or Esc at its end included
             self._x_end = max(self._x_end, self._offset / 1e9 + m.total_ms / 1e3)
         self._state = ""

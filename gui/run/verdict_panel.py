@@ -45,7 +45,7 @@ def _metrics_scope(outcome: SessionOutcome, attempts: int) -> str:
         n = len(outcome.parts)
         return f"METRICS · LAST SEGMENT ({n} OF {n}) · WHOLE ANSWER BELOW"
     if attempts > 1:
-        return f"METRICS · LAST ATTEMPT (#{attempts})"
+        return f"METRICS · LAST ATTEMPT (#{attempts}) · WHOLE SESSION BELOW"
     return "METRICS"
 
 

@@ -52,10 +52,12 @@ def present_explanation(v: Verdict) -> str:
 
 
 _METRICS = (
+    ("headers", "Headers"),
     ("ttfb", "TTFB"),
     ("ttft", "TTFT"),
     ("answer", "First answer"),
     ("itl", "ITL"),
+    ("tpot", "TPOT"),
     ("tps", "Tokens/s"),
     ("total", "Total"),
     ("tokens", "Output tokens"),
@@ -83,10 +85,12 @@ def _timings(m: Metrics) -> dict[str, str]:
     """The rows core times, formatted alike for the live and the final figures."""
     tps = f"{m.output_tokens_per_s:,.1f}" if m.output_tokens_per_s else "–"
     return {
+        "headers": _ms(m.headers_ms),
         "ttfb": _ms(m.ttfb_ms),
         "ttft": _ms(m.ttft_ms),
         "answer": _ms(m.first_answer_ms),
         "itl": _ms(m.itl_ms),
+        "tpot": _ms(m.tpot_ms),
         "tps": tps,
         "total": _ms(m.total_ms),
         "chunks": f"{m.chunks:,} / {m.events:,}",
@@ -173,20 +177,32 @@ class MetricsGrid(QWidget):
     def show_whole(self, outcome: SessionOutcome) -> None:
         """After Continue, the whole answer beside the last segment's figures: summed
         output tokens and usage over every segment."""
-        if len(outcome.parts) < 2:
+        if len(outcome.parts) < 2 and outcome.verdict.session_metrics is None:
             self._show_whole(False)
             return
         w = outcome.verdict
-        outs = [
-            v.output_tokens if v.output_tokens is not None else v.metrics.content_events
-            for v, _ in outcome.parts
-        ]
-        text = (
-            f"{sum(outs):,} tokens over {len(outcome.parts)} segments · "
-            f"usage {_n(w.input_tokens)} / {_n(w.output_tokens)}"
-        )
+        sm = w.session_metrics
+        if sm is not None:  # core's whole-answer figures (DESIGN §6)
+            text = (
+                f"{_n(sm.output_tokens)} tokens · {sm.segments} segments · "
+                f"{sm.attempts} attempts · TTFT {_ms(sm.ttft_ms)} · total {_ms(sm.total_ms)}"
+            )
+        else:
+            outs = [
+                v.output_tokens if v.output_tokens is not None else v.metrics.content_events
+                for v, _ in outcome.parts
+            ]
+            text = f"{sum(outs):,} tokens over {len(outcome.parts)} segments"
+        text += f" · usage {_n(w.input_tokens)} / {_n(w.output_tokens)}"
         self.values["whole"].setText(text)
         self._show_whole(True)
+
+    def _explain(self, m: Metrics) -> None:
+        """Hover: why tokens/s is "–" (core's reason), and what each figure measures."""
+        tps = self.values["tps"]
+        note = m.tokens_per_s_note
+        tps.setToolTip(f"No tokens/s: {note}" if note and not m.output_tokens_per_s else "")
+        tps.setProperty("note", note or "")
 
     def show_status(self, status: int) -> None:
         self.values["http"].setText(str(status))
@@ -200,6 +216,7 @@ class MetricsGrid(QWidget):
         else:
             tokens = f"{m.content_events:,} (N from content chunks)"
         self._set({**_timings(m), "tokens": tokens})
+        self._explain(m)
 
     def show_verdict(self, v: Verdict) -> None:
         m = v.metrics
@@ -217,6 +234,7 @@ class MetricsGrid(QWidget):
                 "request_id": (v.http.request_id if v.http else None) or "–",
             }
         )
+        self._explain(m)
 
     def _set(self, texts: dict[str, str]) -> None:
         for key, text in texts.items():
@@ -259,6 +277,13 @@ class AttemptsList(QTreeWidget):
         item = QTreeWidgetItem(row)
         item.setToolTip(5, why)
         self.addTopLevelItem(item)
+
+    def _explain(self, m: Metrics) -> None:
+        """Hover: why tokens/s is "–" (core's reason), and what each figure measures."""
+        tps = self.values["tps"]
+        note = m.tokens_per_s_note
+        tps.setToolTip(f"No tokens/s: {note}" if note and not m.output_tokens_per_s else "")
+        tps.setProperty("note", note or "")
 
     def show_status(self, status: int) -> None:
         item = self._last()
