@@ -171,8 +171,9 @@ class MainWindow(WindowActionsMixin):
         y = min(max(self.y(), available.top()), available.bottom() - self.frameGeometry().height())
         self.move(max(x, available.left()), max(y, available.top()))
         total = sum(self.main_split.sizes()) or self.width()
-        side = max(250, min(330, total // 5))
-        self.main_split.setSizes([side, total - side - max(270, side + 30), max(270, side + 30)])
+        left = max(self.request_pane.minimumSizeHint().width(), min(330, total // 5))
+        right = max(self.verdict_panel.minimumSizeHint().width(), min(380, total // 4))
+        self.main_split.setSizes([left, max(total - left - right, 300), right])
 
     def _connect_signals(self) -> None:
         c = self.controller

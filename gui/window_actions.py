@@ -61,7 +61,7 @@ class WindowActionsMixin(ProfileActionsMixin):
             has_session=c.last_session is not None,
             continue_blocked=shown.continue_blocked if shown is not None else None,
             recorded=recording is not None and recording.exists(),
-            has_timings=self.latency_plot.point_count() > 0,
+            has_timings=self.latency_plot.has_timings(),
             breaker_open_s=open_s,
             breaker_name=name,
             breaker_tripped=self.breaker_tripped(),

@@ -211,6 +211,9 @@ class RequestPane(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # never narrower than its fields: a squeezed pane clipped them with no way to scroll
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + bar + 4)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(10, 6, 10, 2)
         buttons.addWidget(self.send_button, 2)

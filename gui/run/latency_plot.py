@@ -114,6 +114,10 @@ class LatencyPlot(QWidget):
         (x0, x1), _ = self.gap_plot.viewRange()
         return x0, x1
 
+    def has_timings(self) -> bool:
+        """Something timed to plot (and export): not a source without timings."""
+        return len(self._counts) > 0 and not self.no_timings.isVisibleTo(self)
+
     def point_count(self) -> int:
         """Tokens plotted so far (the cumulative series)."""
         return len(self._counts)

@@ -43,9 +43,9 @@ def _metrics_scope(outcome: SessionOutcome, attempts: int) -> str:
     """The grid's title says which part of the session its figures cover."""
     if len(outcome.parts) > 1:
         n = len(outcome.parts)
-        return f"METRICS · LAST SEGMENT ({n} OF {n}) · WHOLE ANSWER BELOW"
+        return f"METRICS · LAST SEGMENT ({n} OF {n})"
     if attempts > 1:
-        return f"METRICS · LAST ATTEMPT (#{attempts}) · WHOLE SESSION BELOW"
+        return f"METRICS · LAST ATTEMPT (#{attempts})"
     return "METRICS"
 
 
@@ -80,8 +80,8 @@ class VerdictPanel(QWidget):
         self.error_box = QFrame()
         self.error_box.setObjectName("errorBox")
         wrapped = (self.explanation, self.warnings, self.notes, self.segments, self.error)
-        for label in (*wrapped, self.stop_reason, self.state):
-            label.setWordWrap(True)
+        for label in (*wrapped, self.stop_reason, self.state, self.badge, self.detail):
+            label.setWordWrap(True)  # long values wrap: the panel never widens past the screen
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         QVBoxLayout(self.error_box).addWidget(self.error)
         self.error_box.setVisible(False)
@@ -131,6 +131,7 @@ class VerdictPanel(QWidget):
         col.addLayout(buttons)
         col.addWidget(self.reset_breaker_button)
         self.metrics_title = _title("Metrics")
+        self.metrics_title.setWordWrap(True)  # a long scope must not widen the panel
         col.addWidget(self.metrics_title)
         col.addWidget(self.metrics)
         col.addWidget(_title("Attempts"))
@@ -139,6 +140,9 @@ class VerdictPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # never narrower than its fields: a squeezed pane clipped them with no way to scroll
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + bar + 4)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

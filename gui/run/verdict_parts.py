@@ -249,7 +249,7 @@ class AttemptsList(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme = LIGHT
-        self.setHeaderLabels(["#", "kind", "verdict", "HTTP", "waited", "why"])
+        self.setHeaderLabels(["#", "kind", "verdict", "HTTP", "wait", "why"])
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setMinimumHeight(90)
