@@ -127,12 +127,20 @@ class WindowActionsMixin(ProfileActionsMixin):
         """Why closing now would lose a run ("" when nothing would be lost)."""
         if self._busy:
             return "A run is still streaming: closing stops it and loses it."
-        if self._live and not self.run_stored:
-            return (
-                "The last run is not saved anywhere: closing loses it "
-                "(File → Save run keeps it as JSON Lines)."
-            )
-        return ""
+        if not self._live or self.run_stored:
+            return ""
+        c = self.controller
+        if c.history_path is not None and c.history_id is not None and not c.history_error:
+            return ""  # the history store keeps it
+        why = "the history is off"
+        if c.history_error:
+            why = f"the history could not keep it: {c.history_error}"
+        elif c.history_path is not None:
+            why = "it is not in the history"
+        return (
+            f"The last run is not stored anywhere ({why}): closing loses it. "
+            "File → Save run keeps it as JSON Lines."
+        )
 
     def _ask_before_closing(self, warning: str) -> None:
         """Non-modal (never a nested loop under qasync): Close anyway, Save run…, Cancel."""

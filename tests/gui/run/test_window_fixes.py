@@ -324,14 +324,20 @@ def _any_verdict(window: MainWindow) -> Any:
 # --- 14. closing -----------------------------------------------------------------------------
 
 
-def test_closing_with_an_unsaved_run_asks_and_a_saved_one_does_not(
+def test_closing_asks_only_when_the_run_is_stored_nowhere(
     qtbot: Any, window: MainWindow, tmp_path: Path
 ) -> None:
     assert window.close_warning() == ""  # nothing run yet
-    configure(window, scenario="normal")
+    configure(window, scenario="normal", prompt="kept by the history")
+    send_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: window.controller.history_id is not None)
+    assert window.close_warning() == ""  # the history store keeps it
+    window.controller.history_path = None  # the store switched off
+    configure(window, scenario="normal", prompt="kept nowhere")
     send_and_wait(qtbot, window)
     qtbot.waitUntil(lambda: not window.controller.busy)
-    assert "not saved" in window.close_warning()
+    assert "not stored anywhere" in window.close_warning()
+    assert "history is off" in window.close_warning()
     window.close()
     assert window.isVisible() and window.close_box is not None and window.close_box.isVisible()
     window.close_box.hide()
