@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRect, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import (
     QCloseEvent,
     QFont,
@@ -32,7 +32,6 @@ from core import (
     AttemptStarted,
     HistoryError,
     ProfileStore,
-    Progress,
     RunSpec,
     SessionFinished,
     stamps_of,
@@ -42,7 +41,6 @@ from gui.compare.view import CompareView
 from gui.history.panel import HistoryPanel
 from gui.menus import build_menus
 from gui.request.build import to_spec
-from gui.request.hints import countdown_text
 from gui.request.pane import RequestPane
 from gui.request.values import RequestValues, SpecError, load_presets
 from gui.run.action_rules import ActionState, WindowState, decide_actions
@@ -154,26 +152,6 @@ class MainWindow(WindowActionsMixin):
         lay.addWidget(self.views)
         self.setCentralWidget(central)
         self.resize(1560, 940)
-
-    def fit_to_screen(self, available: QRect | None = None) -> None:
-        """Open no larger than the screen (from 1280×720 up): shrink to its available area,
-        keep it on screen, and share the width among the three panes in proportion."""
-        if available is None:
-            screen = self.screen() or QGuiApplication.primaryScreen()
-            if screen is None:
-                return
-            available = screen.availableGeometry()
-        frame = self.frameGeometry().size() - self.geometry().size()  # title bar, borders
-        width = min(self.width(), available.width() - frame.width())
-        height = min(self.height(), available.height() - frame.height())
-        self.resize(max(width, 640), max(height, 480))
-        x = min(max(self.x(), available.left()), available.right() - self.frameGeometry().width())
-        y = min(max(self.y(), available.top()), available.bottom() - self.frameGeometry().height())
-        self.move(max(x, available.left()), max(y, available.top()))
-        total = sum(self.main_split.sizes()) or self.width()
-        left = max(self.request_pane.minimumSizeHint().width(), min(330, total // 5))
-        right = max(self.verdict_panel.minimumSizeHint().width(), min(380, total // 4))
-        self.main_split.setSizes([left, max(total - left - right, 300), right])
 
     def _connect_signals(self) -> None:
         c = self.controller
@@ -358,30 +336,6 @@ class MainWindow(WindowActionsMixin):
         if not self._live:
             self._set_title(str(getattr(start, "source", "")))
         self.sync_actions()
-
-    @Slot()
-    def _on_provider_changed(self) -> None:
-        """The title and the status bar say what Send would use now (never a stale run's)."""
-        v = self.request_pane.values()
-        what = v.scenario if v.provider == "mock" else (v.model or "no model")
-        self._set_title(f"{v.provider_name} · {v.dialect} · {what}")
-        if v.provider == "mock":
-            where = f"Built-in mock provider at {self._mock_urls.get(v.dialect, '?')}"
-        else:
-            where = f"{v.provider_name} at {v.base_url or '(no base URL)'}"
-        self.statusBar().showMessage(where)
-        self.refresh_breaker()
-
-    def _set_title(self, what: str) -> None:
-        # Qt adds " — StreamScope" (the application display name) unless the title ends in it
-        self.setWindowTitle(f"{what} — StreamScope" if what else "StreamScope")
-
-    @Slot(object)
-    def _on_progress_changed(self, p: Progress) -> None:
-        spec = self.controller.last_spec
-        if spec is not None and self._busy:
-            t = spec.timeouts
-            self.request_pane.show_countdown(countdown_text(p, t.first_byte_s, t.stall_s))
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:

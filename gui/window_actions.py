@@ -5,16 +5,20 @@ shortcuts — comes from `gui.run.action_rules.decide_actions` over the window's
 in `sync_actions`; the slots check the same states, so nothing acts while it shows disabled.
 A request with no model (a local-server preset) first takes the server's only model, or says
 plainly that one is needed. Closing while a run streams, or with the last run stored nowhere,
-asks first (non-modal: no nested loop under qasync)."""
+asks first (non-modal: no nested loop under qasync). The window also fits the screen it opens
+on, and its title, status bar and Stop countdown say what Send would use now."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QRect, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox, QSplitter
 
+from core import Progress
 from gui.menus import Menus
 from gui.profiles.actions import ProfileActionsMixin
 from gui.request.build import request_profile
+from gui.request.hints import countdown_text
 from gui.request.pane import RequestPane
 from gui.request.values import RequestValues, SpecError
 from gui.run.action_rules import ActionState, WindowState, decide_actions
@@ -32,6 +36,7 @@ class WindowActionsMixin(ProfileActionsMixin):
     _close_confirmed: bool
     close_box: QMessageBox | None
     action_states: dict[str, ActionState]
+    main_split: QSplitter
 
     @Slot()
     def _retry(self) -> None:
@@ -170,3 +175,49 @@ class WindowActionsMixin(ProfileActionsMixin):
             self._save_dialog()
             if self.run_stored:
                 self.close()
+
+    # --- what the window says about itself: its size, title, status and countdown ---------
+
+    def fit_to_screen(self, available: QRect | None = None) -> None:
+        """Open no larger than the screen (from 1280×720 up): shrink to its available area,
+        keep it on screen, and share the width among the three panes in proportion."""
+        if available is None:
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is None:
+                return
+            available = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()  # title bar, borders
+        width = min(self.width(), available.width() - frame.width())
+        height = min(self.height(), available.height() - frame.height())
+        self.resize(max(width, 640), max(height, 480))
+        x = min(max(self.x(), available.left()), available.right() - self.frameGeometry().width())
+        y = min(max(self.y(), available.top()), available.bottom() - self.frameGeometry().height())
+        self.move(max(x, available.left()), max(y, available.top()))
+        total = sum(self.main_split.sizes()) or self.width()
+        left = max(self.request_pane.minimumSizeHint().width(), min(330, total // 5))
+        right = max(self.verdict_panel.minimumSizeHint().width(), min(380, total // 4))
+        self.main_split.setSizes([left, max(total - left - right, 300), right])
+
+    @Slot()
+    def _on_provider_changed(self) -> None:
+        """The title and the status bar say what Send would use now (never a stale run's)."""
+        v = self.request_pane.values()
+        what = v.scenario if v.provider == "mock" else (v.model or "no model")
+        self._set_title(f"{v.provider_name} · {v.dialect} · {what}")
+        if v.provider == "mock":
+            where = f"Built-in mock provider at {self._mock_urls.get(v.dialect, '?')}"
+        else:
+            where = f"{v.provider_name} at {v.base_url or '(no base URL)'}"
+        self.statusBar().showMessage(where)
+        self.refresh_breaker()
+
+    def _set_title(self, what: str) -> None:
+        # Qt adds " — StreamScope" (the application display name) unless the title ends in it
+        self.setWindowTitle(f"{what} — StreamScope" if what else "StreamScope")
+
+    @Slot(object)
+    def _on_progress_changed(self, p: Progress) -> None:
+        spec = self.controller.last_spec
+        if spec is not None and self._busy:
+            t = spec.timeouts
+            self.request_pane.show_countdown(countdown_text(p, t.first_byte_s, t.stall_s))
