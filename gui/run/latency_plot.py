@@ -192,7 +192,9 @@ class LatencyPlot(QWidget):
             self._count = 0
         kind = {"more_tokens": "more tokens"}.get(attempt.kind, attempt.kind)
         color = self._theme.outcomes["truncated" if attempt.kind == "continue" else "interrupted"]
-        self._marker(axis_offset_ns / 1e9, f"#{self._attempt_no} {kind}", color, dash=False)
+        self._marker(
+            axis_offset_ns / 1e9, f"#{self._attempt_no} {kind}", color, dash=False, height=0.3
+        )
 
     @Slot(object)
     def on_chunks_received(self, chunks: list[ChunkReceived]) -> None:
