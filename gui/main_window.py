@@ -14,27 +14,36 @@ from PySide6.QtGui import (
     QCloseEvent,
     QFont,
     QGuiApplication,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from core import HistoryError, ProfileStore, RunSpec, SessionFinished, stamps_of
+from core import (
+    AttemptStarted,
+    HistoryError,
+    ProfileStore,
+    RunSpec,
+    SessionFinished,
+    stamps_of,
+)
 from gui.compare.controller import CompareController
 from gui.compare.view import CompareView
 from gui.history.panel import HistoryPanel
 from gui.menus import build_menus
-from gui.profiles.actions import ProfileActionsMixin
 from gui.request.build import to_spec
 from gui.request.pane import RequestPane
 from gui.request.values import RequestValues, SpecError, load_presets
+from gui.run.action_rules import ActionState, WindowState, decide_actions
 from gui.run.controller import RunController
 from gui.run.inspector import Inspector
 from gui.run.latency_plot import LatencyPlot
@@ -42,13 +51,14 @@ from gui.run.stream_view import StreamView
 from gui.run.token_style import heat_legend
 from gui.run.verdict_panel import VerdictPanel
 from gui.theme import LIGHT, RESOURCES, Theme, apply_theme, theme_for
+from gui.window_actions import WindowActionsMixin
 
 __all__ = ["PRESENT_SCALE", "MainWindow"]
 
 PRESENT_SCALE = 2.0
 
 
-class MainWindow(ProfileActionsMixin):
+class MainWindow(WindowActionsMixin):
     closed = Signal()  # the user closed the window: the app shuts down
 
     def __init__(
@@ -74,6 +84,14 @@ class MainWindow(ProfileActionsMixin):
         self.compare_controller = CompareController(data_dir, self)
         self.compare_view = CompareView(self.compare_controller, self._mock_urls)
         self.history_panel = HistoryPanel(self.controller.history_path)
+        self.controller.breakers.exempt(self._mock_urls.values())
+        self._live = False  # the views show a live run (not an opened file)
+        self._fitted = False  # fitted to the screen when first shown
+        self.run_stored = True  # the run shown is kept somewhere (saved, or opened from a file)
+        self._close_confirmed = False
+        self.close_box: QMessageBox | None = None
+        self._busy = False  # as the controller said last (its task may still be tidying up)
+        self.action_states: dict[str, ActionState] = decide_actions(WindowState())
         self.request_pane = RequestPane(scenarios)
         self.stream_view = StreamView()
         self.latency_plot = LatencyPlot()
@@ -93,9 +111,8 @@ class MainWindow(ProfileActionsMixin):
             self.request_pane.set_presets(load_presets(presets))
         self._init_profile_actions()  # before the settings: they may name a saved profile
         self._restore_settings()
-        self.statusBar().showMessage(
-            f"Built-in mock provider at {self._mock_urls.get('anthropic', '?')}"
-        )
+        self._on_provider_changed()
+        self.sync_actions()
 
     # --- construction ----------------------------------------------------------------------
 
@@ -142,13 +159,20 @@ class MainWindow(ProfileActionsMixin):
         self.request_pane.send_requested.connect(self.send)
         self.request_pane.stop_requested.connect(c.stop)
         self.request_pane.picker.profiles_requested.connect(self.show_profiles)
-        self.request_pane.picker.provider_changed.connect(self.refresh_breaker)
+        self.request_pane.picker.provider_changed.connect(self._on_provider_changed)
+        self.request_pane.dialect.currentIndexChanged.connect(self._on_provider_changed)
+        self.request_pane.scenario.currentIndexChanged.connect(self._on_provider_changed)
+        self.request_pane.model.textChanged.connect(self._on_provider_changed)
+        self.request_pane.base_url.textChanged.connect(self._on_provider_changed)
         c.busy_changed.connect(self.request_pane.on_busy_changed)
         # a run or a replay starts
         for view in (self.stream_view, self.latency_plot, self.verdict_panel, self.inspector):
             c.session_started.connect(view.on_session_started)
             c.attempt_started.connect(view.on_attempt_started)
         c.session_started.connect(self._on_session_started)
+        c.attempt_started.connect(self._on_attempt_started)
+        c.probes.models_fetched.connect(self._on_server_models)
+        c.probes.probe_failed.connect(self._on_server_models_failed)
         # stream contents
         c.chunks_received.connect(self.stream_view.on_chunks_received)
         c.chunks_received.connect(self.latency_plot.on_chunks_received)
@@ -160,15 +184,17 @@ class MainWindow(ProfileActionsMixin):
         c.phase_reached.connect(self.inspector.on_phase_reached)
         c.response_started.connect(self.inspector.on_response_started)
         c.response_started.connect(self.verdict_panel.on_response_started)
+        c.response_started.connect(self.latency_plot.on_response_started)
         # live state and the end
         c.progress_changed.connect(self.verdict_panel.on_progress_changed)
         c.progress_changed.connect(self.latency_plot.on_progress_changed)
         c.run_finished.connect(self.verdict_panel.on_run_finished)
+        c.run_finished.connect(self.stream_view.on_run_finished)
         c.verdict_ready.connect(self.verdict_panel.on_verdict_ready)
         c.verdict_ready.connect(self.latency_plot.on_verdict_ready)
-        c.verdict_ready.connect(self.refresh_breaker)
+        c.verdict_ready.connect(self.refresh_breaker)  # also applies the action rule
         c.run_failed.connect(self.verdict_panel.on_run_failed)
-        c.busy_changed.connect(self.verdict_panel.on_busy_changed)
+        c.progress_changed.connect(self._on_progress_changed)
         c.busy_changed.connect(self._on_busy_changed)
         # compare
         self.compare_view.add_lane_requested.connect(self.add_compare_lane)
@@ -180,10 +206,12 @@ class MainWindow(ProfileActionsMixin):
         self.compare_controller.race_finished.connect(self._refresh_history_if_shown)
         self.history_panel.open_requested.connect(self.open_history_run)
         self.history_panel.compare_requested.connect(self.compare_history_runs)
+        self.views.currentChanged.connect(lambda _=0: self.sync_actions())
         # recovery actions
         self.verdict_panel.retry_requested.connect(self._retry)
-        self.verdict_panel.continue_requested.connect(c.continue_run)
-        self.verdict_panel.more_tokens_requested.connect(c.retry_more_tokens)
+        self.verdict_panel.continue_requested.connect(self._continue)
+        self.verdict_panel.more_tokens_requested.connect(self._more_tokens)
+        self.verdict_panel.reset_breaker_requested.connect(self.reset_breaker)
         # stream view ⇄ inspector
         self.stream_view.token_selected.connect(self.inspector.on_chunk_requested)
         self.stream_view.token_activated.connect(self._show_chunk)
@@ -205,9 +233,19 @@ class MainWindow(ProfileActionsMixin):
         try:
             spec = to_spec(values, self._mock_urls, self.request_pane.profiles)
         except SpecError as exc:
-            self.verdict_panel.show_error(str(exc))
+            self.request_pane.show_field_error(str(exc))  # at the field, not in the verdict
             return
+        if not spec.model.strip():  # a local-server preset: take the server's only model
+            self._ask_server_model(values)
+            return
+        self.request_pane.show_field_error("")
         self.controller.start(spec, retries=values.retries)
+
+    @Slot(object, object)
+    def _on_attempt_started(self, attempt: AttemptStarted, _offset: int) -> None:
+        """After More tokens the Max tokens field shows the limit that was sent."""
+        if attempt.kind == "more_tokens" and attempt.spec.max_tokens:
+            self.request_pane.max_tokens.setValue(attempt.spec.max_tokens)  # type: ignore[attr-defined]
 
     @Slot()
     def stop_current(self) -> None:
@@ -286,10 +324,6 @@ class MainWindow(ProfileActionsMixin):
         else:
             self.controller.start(spec)
 
-    @Slot()
-    def _retry(self) -> None:
-        self.controller.retry(retries=self.request_pane.values().retries)
-
     @Slot(int)
     def _show_chunk(self, row: int) -> None:
         self.tabs.setCurrentWidget(self.inspector)
@@ -297,16 +331,16 @@ class MainWindow(ProfileActionsMixin):
 
     @Slot(object)
     def _on_session_started(self, start: object) -> None:
-        spec = getattr(start, "spec", None)
-        if spec is not None:
-            what = spec.model if spec.profile != "Mock" else spec.model.removeprefix("mock-")
-            self.setWindowTitle(f"StreamScope — {spec.profile} · {spec.dialect} · {what}")
-        else:
-            self.setWindowTitle(f"StreamScope — {getattr(start, 'source', '')}")
+        self._live = getattr(start, "kind", "") != "replay"
+        self.run_stored = not self._live  # a live run lives in a scratch file until saved
+        if not self._live:
+            self._set_title(str(getattr(start, "source", "")))
+        self.sync_actions()
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
-        self.save_action.setEnabled(not busy)
+        self._busy = busy
+        self.sync_actions()
 
     # --- view ----------------------------------------------------------------------------
 
@@ -378,7 +412,9 @@ class MainWindow(ProfileActionsMixin):
         s = self._settings
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+            self.restoreGeometry(geometry)  # a bigger screen's size is fitted on showing
+        else:
+            self.fit_to_screen()
         for name, splitter in (("main", self.main_split), ("stream", self.stream_split)):
             state = s.value(f"window/split_{name}")
             if isinstance(state, QByteArray):
@@ -410,7 +446,18 @@ class MainWindow(ProfileActionsMixin):
         self.compare_controller.shutdown()
         self.history_panel.close_store()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            self.fit_to_screen()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        warning = "" if self._close_confirmed else self.close_warning()
+        if warning:
+            event.ignore()
+            self._ask_before_closing(warning)
+            return
         self.save_settings()
         self.controller.stop()
         event.accept()

@@ -41,10 +41,10 @@ def build_menus(win: QMainWindow) -> tuple[Menus, dict[str, QAction]]:
         if key:
             menus.actions[key] = action
 
-    c = win.controller
+    # Enabled states come from one rule (gui.run.action_rules) through MainWindow.sync_actions.
     add("&File", "&Open run or stream…", win._open_dialog, "Ctrl+O")
     add("&File", "&Save run…", win._save_dialog, "Ctrl+S", key="save")
-    add("&File", "&Export graph as PNG…", win._export_dialog, "Ctrl+E")
+    add("&File", "&Export graph as PNG…", win._export_dialog, "Ctrl+E", key="export")
     add("&File", "&Import curl…", win.show_curl_import, "Ctrl+Shift+I")
     menus["&File"].addSeparator()
     add("&File", "&Quit", win.close, "Ctrl+Q")
@@ -55,9 +55,9 @@ def build_menus(win: QMainWindow) -> tuple[Menus, dict[str, QAction]]:
     add("&Run", "&Send", win.send, "Ctrl+Return", "Ctrl+Enter", key="send")
     add("&Run", "S&top", win.stop_current, "Esc", key="stop")
     menus["&Run"].addSeparator()
-    add("&Run", "&Retry", win._retry)
-    add("&Run", "&Continue", c.continue_run)
-    add("&Run", "Retry with &more tokens", c.retry_more_tokens)
+    add("&Run", "&Retry", win._retry, "Ctrl+R", key="retry")
+    add("&Run", "&Continue", win._continue, "Ctrl+Shift+Return", key="continue")
+    add("&Run", "Retry with &more tokens", win._more_tokens, "Ctrl+M", key="more_tokens")
     menus["&Run"].addSeparator()
     add("&Run", "Reset circuit &breaker", win.reset_breaker, key="reset_breaker")
     add("&View", "Zoom &in", lambda: win.set_zoom(win._zoom * ZOOM_STEP), "Ctrl+=", "Ctrl++")

@@ -45,6 +45,7 @@ class Theme:
     stall_fill: str
     heat: tuple[str, ...]  # slow-to-fast colour ramp for the heat toggle, coolest first
     outcomes: dict[str, str]
+    marker_text: str = ""  # TTFB marker and label on the graph ("" = muted)
 
     @property
     def dark(self) -> bool:
@@ -123,6 +124,7 @@ DARK = Theme(
     stall_fill="#f8514938",
     heat=("#79c0ff", "#56d364", "#c9d100", "#f0883e", "#ff7b52", "#ff4d4d"),
     outcomes=_OUTCOMES_DARK,
+    marker_text="#c9d1d9",  # the muted grey reads poorly on the dark plot
 )
 
 

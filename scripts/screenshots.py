@@ -2,7 +2,11 @@
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py main
 
-Modes: main, truncated, profiles.
+Modes: main, truncated (max_tokens, then Continue), retry (http_429, then Retry), stall,
+pasted (a pasted log), profiles. Optional second argument: light (default) or dark. The
+README's own images (main, truncated before Continue, profiles) are written to
+resources/screenshots only in the light theme; with $SHOTS_DIR set, the whole screen is also
+captured there (`import -window root`) as <mode>-<theme>-<W>x<H>.png, for looking at.
 
 Uses a throw-away profiles file and an in-memory keyring, never the user's own.
 """
@@ -55,6 +59,24 @@ from gui.app import build_window
 
 OUT = ROOT / "resources" / "screenshots"
 which = sys.argv[1]
+theme = sys.argv[2] if len(sys.argv) > 2 else "light"
+SHOTS = os.environ.get("SHOTS_DIR")
+
+
+def screen_shot(app):
+    """The whole X screen, as a user sees it (window manager included)."""
+    if not SHOTS:
+        return
+    import subprocess
+
+    size = app.primaryScreen().size()
+    name = f"{which}-{theme}-{size.width()}x{size.height()}.png"
+    subprocess.run(["import", "-window", "root", str(Path(SHOTS) / name)], check=False)
+
+
+def readme_shot(widget, name):
+    if theme == "light" and app.primaryScreen().size().width() >= 1600:
+        widget.grab().save(str(OUT / name))
 
 
 async def wait_for(pred, timeout=30):
@@ -88,9 +110,10 @@ async def main(app, server):
     store.set_key("Local mock (Anthropic)", "sk-demo-not-a-real-key")
     settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
     win = build_window(client, dict(server.base_urls), tmp / "data", settings, store)
-    win.set_theme_choice("light")
+    win.set_theme_choice(theme)
     win.resize(1600, 1000)
     win.show()
+    await asyncio.sleep(0.3)
     if which == "profiles":
         dialog = win.show_profiles()
         dialog.resize(1040, 800)
@@ -104,7 +127,15 @@ async def main(app, server):
         dialog.probe.test_button.click()
         await wait_for(lambda: "t" in got)
         await asyncio.sleep(0.5)
-        dialog.grab().save(str(OUT / "profiles.png"))
+        readme_shot(dialog, "profiles.png")
+        screen_shot(app)
+    elif which == "pasted":
+        done = []
+        win.controller.verdict_ready.connect(lambda o: done.append(o))
+        win.open_path(ROOT / "resources" / "samples" / "pasted-log.txt")
+        await wait_for(lambda: done)
+        await asyncio.sleep(0.5)
+        screen_shot(app)
     else:
         from tests.gui.conftest import FAST
 
@@ -113,11 +144,15 @@ async def main(app, server):
             v = replace(
                 v,
                 scenario="max_tokens",
-                tokens=400,
+                tokens=260,
                 max_tokens=150,
                 jitter_ms=8.0,
                 prompt="Write a detailed 3000-word essay on the history of the printing press.",
             )
+        elif which == "retry":
+            v = replace(v, scenario="http_429", fail_first=1, prompt="Retry me after a 429.")
+        elif which == "stall":
+            v = replace(v, scenario="stall", cut_at=90, stall_ms=600_000, stall_s=3.0)
         win.request_pane.set_values(v)
         win.heat_toggle.setChecked(which == "main")
         done = []
@@ -126,8 +161,19 @@ async def main(app, server):
         win.send()
         await wait_for(lambda: done, 60)
         await asyncio.sleep(0.8)
-        name = "verdict-truncated.png" if which == "truncated" else "main.png"
-        win.grab().save(str(OUT / name))
+        if which == "truncated":
+            readme_shot(win, "verdict-truncated.png")
+            win.verdict_panel.continue_button.click()
+            await wait_for(lambda: len(done) > 1, 60)
+            await asyncio.sleep(0.8)
+        elif which == "retry":
+            win.verdict_panel.retry_button.click()
+            await wait_for(lambda: len(done) > 1, 60)
+            await asyncio.sleep(0.8)
+        elif which == "main":
+            readme_shot(win, "main.png")
+        screen_shot(app)
+        win.run_stored = True  # a demo run: no question on closing
     await win.shutdown()
     await client.aclose()
     win.close()

@@ -13,7 +13,7 @@ and one writer per dialect (``openai_chat``, ``responses``, ``anthropic``, ``gem
 ``ollama``), ``wire`` (dispatch), ``server`` (aiohttp), ``thread`` (start/stop).
 """
 
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIO_NOTES, SCENARIOS
 from .thread import MockServer, serve_forever, start_mock_server
 
-__all__ = ["SCENARIOS", "MockServer", "serve_forever", "start_mock_server"]
+__all__ = ["SCENARIOS", "SCENARIO_NOTES", "MockServer", "serve_forever", "start_mock_server"]

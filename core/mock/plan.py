@@ -179,7 +179,9 @@ def _shape(
     d = inb.dialect
     cut_text = plan.text if cut is None else pieces[:cut]
     if scenario == "max_tokens":
-        limits = [x for x in (inb.max_tokens, cut) if x is not None]
+        # cut at the request's own limit, like a real provider; at cut_at only when given
+        limits = [inb.max_tokens] + ([cut] if params.cut_at is not None else [])
+        limits = [x for x in limits if x is not None]
         text, finish = _limit(pieces, min(limits) if limits else None)
         return replace(plan, text=text, finish=finish)
     if scenario == "stop_sequence":

@@ -9,7 +9,8 @@ What each scenario does (C chat, R Responses, A Anthropic, G Gemini, O Ollama; "
 ``cut_at``, an absolute token index of the reply, default half of ``tokens``):
 
 normal               the script, natural finish (a request max-token limit → its signal)
-max_tokens           cut at min(max tokens, cut) with the max-tokens signal
+max_tokens           cut at the request's max tokens (and at ``cut_at`` only when given)
+                     with the max-tokens signal; a large enough limit completes
 stop_sequence        cut at the first request stop sequence found, else at cut; A
                      stop_sequence + value, C stop + vLLM stop_reason, R completed, G/O stop
 tool_call            one complete call (C/R/A streamed arguments; G/O whole arguments)
@@ -94,6 +95,55 @@ SCENARIOS: tuple[str, ...] = (
     "bom",
     "comments_keepalive",
 )
+
+ALL_DIALECTS = ("openai-chat", "openai-responses", "anthropic", "gemini", "ollama")
+_C, _R, _A, _G, _O = ALL_DIALECTS
+
+# One line per scenario for pickers and tooltips, and the dialects that play it (the others
+# play it as ``normal`` or as the note says).
+SCENARIO_NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "normal": ("The script, finished naturally.", ALL_DIALECTS),
+    "max_tokens": (
+        "Cut by the request's max tokens (set it below the reply); More tokens completes.",
+        ALL_DIALECTS,
+    ),
+    "stop_sequence": ("Stops at the first stop sequence found in the text.", ALL_DIALECTS),
+    "tool_call": ("One complete tool call.", ALL_DIALECTS),
+    "tool_call_truncated": (
+        "A long tool call cut mid-arguments by max tokens (Gemini/Ollama: no call).",
+        (_C, _R, _A),
+    ),
+    "thinking": ("Reasoning first, then the answer.", ALL_DIALECTS),
+    "refusal": ("The model declines.", ALL_DIALECTS),
+    "content_filter": (
+        "Text, then the provider's content filter (Ollama has none).",
+        (_C, _R, _A, _G),
+    ),
+    "pause_turn": ("Anthropic pause_turn: Continue resends and completes.", (_A,)),
+    "context_window": (
+        "Anthropic: cut by the context window; the others answer HTTP 400.",
+        (_A,),
+    ),
+    "empty_reply": ("A natural finish with no text.", ALL_DIALECTS),
+    "relay_alias": ('A relay\'s foreign finish_reason ("max_tokens").', (_C,)),
+    "missing_done": ("The end signal never comes; the body ends properly.", ALL_DIALECTS),
+    "done_without_finish": ("[DONE] / message_stop without a finish reason.", ALL_DIALECTS),
+    "usage_chunk": ("Usage in every chunk and a final usage chunk.", (_C,)),
+    "mid_stream_error": ("Text, then an error event inside the 200 stream.", ALL_DIALECTS),
+    "http_429": ("HTTP 429 with Retry-After; Retry succeeds after Fail first N.", ALL_DIALECTS),
+    "http_500": ("HTTP 500 before any stream.", ALL_DIALECTS),
+    "http_529": ("HTTP 529 overloaded (503 outside Anthropic).", ALL_DIALECTS),
+    "bad_content_type": ("200 with application/json: an error body, not a stream.", ALL_DIALECTS),
+    "malformed_line": ("One truncated JSON event, then the stream ends well.", ALL_DIALECTS),
+    "eof_mid_stream": ("Text, then the body ends without an end signal.", ALL_DIALECTS),
+    "reset_mid_stream": ("Text, then a real TCP reset.", ALL_DIALECTS),
+    "stall": ("Text, then silence for Stall for (ms); the stall timeout ends it.", ALL_DIALECTS),
+    "slow_first_byte": ("Nothing at all for First byte (ms), default 5 s.", ALL_DIALECTS),
+    "utf8_split": ("Multi-byte characters split across writes.", ALL_DIALECTS),
+    "crlf": ("SSE lines end in CRLF.", ALL_DIALECTS),
+    "bom": ("A UTF-8 BOM before the body.", ALL_DIALECTS),
+    "comments_keepalive": ("SSE comments and pings between events (not Ollama).", (_C, _R, _A, _G)),
+}
 
 # Faults that ``fail_first=N`` turns into ``normal`` after N tries; the other scenarios are
 # kinds of success (or a property of the request) and play every time.

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel
 from core import CurlImport, ProfileFileError, ProfileStore, catalogue
 from gui.profiles.curl_dialog import CurlImportDialog
 from gui.profiles.dialog import ProfilesDialog
-from gui.request.build import to_curl, values_from_import
+from gui.request.build import request_profile, to_curl, values_from_import
 from gui.request.pane import RequestPane
 from gui.request.values import SpecError
 from gui.run.breakers import describe_breaker
@@ -117,23 +117,52 @@ class ProfileActionsMixin(FilesMixin):
 
     # --- circuit breaker -----------------------------------------------------------------
 
-    def _breaker_name(self) -> str:
-        return self.request_pane.values().provider_name
+    def _breaker_target(self) -> tuple[str, str]:
+        """(profile, base URL) of the provider chosen in the pane: breakers go by both."""
+        values = self.request_pane.values()
+        try:
+            base_url = request_profile(values, self._mock_urls, self.request_pane.profiles).base_url
+        except SpecError:
+            base_url = values.base_url.strip()
+        return values.provider_name, base_url
+
+    def breaker_open_for_last_run(self) -> tuple[str, float | None]:
+        """The last run's provider and, while its breaker is open, the seconds to a probe."""
+        spec = self.controller.last_spec
+        if spec is None:
+            return "", None
+        state = self.controller.breakers.state(spec.profile, spec.base_url)
+        if state is None or state.state != "open":
+            return spec.profile, None
+        return spec.profile, state.retry_in_s
+
+    def breaker_tripped(self) -> bool:
+        state = self.controller.breakers.state(*self._breaker_target())
+        return state is not None and (state.failures > 0 or state.state != "closed")
 
     @Slot()
     def refresh_breaker(self) -> None:
-        name = self._breaker_name()
-        state = self.controller.breakers.state(name)
+        name, base_url = self._breaker_target()
+        state = self.controller.breakers.state(name, base_url)
         self.breaker_label.setText(describe_breaker(name, state))
-        self.breaker_label.setProperty("state", state.state)
-        if state.state == "open":
+        self.breaker_label.setToolTip(f"{name} at {base_url}" if base_url else name)
+        self.breaker_label.setProperty("state", state.state if state else "off")
+        if (state is not None and state.state == "open") or self.breaker_open_for_last_run()[1]:
             self._breaker_timer.start()
         else:
             self._breaker_timer.stop()
+        self.sync_actions()
 
     @Slot()
     def reset_breaker(self) -> None:
-        name = self._breaker_name()
-        self.controller.breakers.reset(name)
+        name, base_url = self._breaker_target()
+        self.controller.breakers.reset(name, base_url)
+        spec = self.controller.last_spec
+        if spec is not None:  # the panel's Retry waits on the last run's breaker
+            self.controller.breakers.reset(spec.profile, spec.base_url)
+        self.verdict_panel.note_breaker_reset()
         self.refresh_breaker()
         self.statusBar().showMessage(f"Circuit breaker for {name} reset", 5000)
+
+    def sync_actions(self) -> None:
+        """Overridden by the window: apply the one action rule."""

@@ -78,13 +78,19 @@ class ProfilesDialog(QDialog):
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("sendButton")
         self.close_button = QPushButton("Close")
+        self.unsaved_box = QFrame()
+        self.unsaved_box.setObjectName("errorBox")
+        self.unsaved_text = QLabel("")
+        self.discard_button = QPushButton("Discard edits")
+        self.keep_editing_button = QPushButton("Keep editing")
+        self._pending: QTreeWidgetItem | None = None  # where the user wanted to go
         self.confirm_box = QFrame()
         self.confirm_text = QLabel("")
         self.confirm_delete_button = QPushButton("Delete")
         self.cancel_delete_button = QPushButton("Cancel")
         self.probe = ProbePanel(self.form, probes, mock_base_urls, theme)
         self.message = QLabel("")
-        for label in (self.message, self.confirm_text, self.banner_text):
+        for label in (self.message, self.confirm_text, self.banner_text, self.unsaved_text):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._build()
@@ -99,6 +105,9 @@ class ProfilesDialog(QDialog):
         confirm.setContentsMargins(0, 0, 0, 0)
         self.confirm_box.setLayout(confirm)
         self.confirm_box.setVisible(False)
+        unsaved = _row(self.unsaved_text, self.discard_button, self.keep_editing_button)
+        self.unsaved_box.setLayout(unsaved)
+        self.unsaved_box.setVisible(False)
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
@@ -106,10 +115,13 @@ class ProfilesDialog(QDialog):
         lcol.addLayout(_row(self.new_button, self.duplicate_button, self.delete_button))
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.form)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.form.minimumSizeHint().width() + 24)
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(0, 0, 0, 0)
         rcol.addWidget(scroll, 1)
+        rcol.addWidget(self.unsaved_box)
         rcol.addWidget(self.confirm_box)
         rcol.addWidget(self.probe)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -121,7 +133,7 @@ class ProfilesDialog(QDialog):
         col.addWidget(self.banner)
         col.addWidget(split, 1)
         col.addLayout(_row(self.message, self.save_button, self.close_button))
-        self.resize(980, 760)
+        self.resize(1120, 760)
 
     def _connect(self) -> None:
         self.tree.currentItemChanged.connect(self._on_item_changed)
@@ -134,6 +146,8 @@ class ProfilesDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         self.set_aside_button.clicked.connect(self.set_aside)
         self.reload_button.clicked.connect(lambda: self.reload())
+        self.discard_button.clicked.connect(self._discard_edits)
+        self.keep_editing_button.clicked.connect(self._keep_editing)
 
     # --- the list ------------------------------------------------------------------------
 
@@ -181,13 +195,51 @@ class ProfilesDialog(QDialog):
                     return True
         return False
 
+    def has_unsaved_edits(self) -> bool:
+        """The form differs from the profile it shows (a saved or new one), or holds a key
+        typed for the keyring and not yet stored."""
+        if self._source not in ("saved", "new") or self._shown is None:
+            return False
+        if self.form.typed_key() is not None:
+            return True
+        try:
+            return self.form.profile() != self._shown
+        except ProfileError:
+            return True  # something typed that does not even parse
+
     @Slot(QTreeWidgetItem, QTreeWidgetItem)
-    def _on_item_changed(self, item: QTreeWidgetItem | None, _old: object) -> None:
+    def _on_item_changed(self, item: QTreeWidgetItem | None, old: QTreeWidgetItem | None) -> None:
         data = item.data(0, _ROLE) if item is not None else None
         if data is None:
             return
+        if self.has_unsaved_edits():  # stay, and ask: never drop edits without a word
+            self._pending = item
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(old)  # type: ignore[arg-type]
+            self.tree.blockSignals(False)
+            name = self._shown.name if self._shown is not None else "this profile"
+            self.unsaved_text.setText(
+                f"'{name}' has unsaved edits. Save them, discard them, or keep editing."
+            )
+            self.unsaved_box.setVisible(True)
+            return
         source, profile = data
         self._show(profile, source)
+
+    @Slot()
+    def _discard_edits(self) -> None:
+        self.unsaved_box.setVisible(False)
+        pending, self._pending = self._pending, None
+        self.form.clear_secret()
+        if self._shown is not None:
+            self.form.show_profile(self._shown, True)
+        if pending is not None:
+            self.tree.setCurrentItem(pending)
+
+    @Slot()
+    def _keep_editing(self) -> None:
+        self.unsaved_box.setVisible(False)
+        self._pending = None
 
     def _show(self, profile: Profile, source: str) -> None:
         self._shown, self._source = profile, source
@@ -197,6 +249,7 @@ class ProfilesDialog(QDialog):
         self.save_button.setEnabled(editable and self._store.broken is None)
         self.delete_button.setEnabled(source == "saved")
         self.confirm_box.setVisible(False)
+        self.unsaved_box.setVisible(False)
         self.probe.clear()
         if source in ("preset", "built-in"):
             self._say("Presets are never edited in place: Duplicate to make your own copy.")
@@ -237,6 +290,7 @@ class ProfilesDialog(QDialog):
             except ProfileError as exc:
                 note = f" The key was NOT stored: {exc}"
             self.form.clear_secret()
+        self._shown = None  # stored: nothing unsaved to warn about while the list reloads
         self.reload(select=profile.name)
         self._say(f"Saved '{profile.name}' to {self._store.path}.{note}")
         self.profiles_changed.emit()
@@ -260,6 +314,7 @@ class ProfilesDialog(QDialog):
         except ProfileError as exc:
             self._say(f"Not deleted: {exc}", error=True)
             return
+        self._shown = None
         self.reload()
         self._say(f"Deleted '{name}'.")
         self.profiles_changed.emit()

@@ -77,6 +77,11 @@ class ProfileForm(QWidget):
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # a long model name must not widen the form past the dialog (the popup shows it whole)
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model.setMinimumContentsLength(16)
         self.fetch_button = QPushButton("Fetch models")
         self.fetch_button.setToolTip("Ask the API which models it serves (else type one)")
         self.models_note = QLabel("")
@@ -172,6 +177,10 @@ class ProfileForm(QWidget):
         for widget in self.findChildren(QWidget):
             if widget not in (self.notes, self.key_status, self.models_note):
                 widget.setEnabled(editable)
+        # a preset's models can be listed (and one picked to Duplicate with) all the same
+        self.model.setEnabled(True)
+        self.fetch_button.setEnabled(True)
+        self.model.lineEdit().setReadOnly(not editable)
         self._sync_key()
 
     def profile(self) -> Profile:
@@ -219,10 +228,11 @@ class ProfileForm(QWidget):
         self._sync_key()
 
     def set_models(self, models: list[str], note: str | None = None) -> None:
+        """List models; a server that serves exactly one has it picked."""
         current = self.model.currentText()
         self.model.clear()
         self.model.addItems(models)
-        self.model.setCurrentText(current)
+        self.model.setCurrentText(models[0] if len(models) == 1 else current)
         if note is not None:
             self.models_note.setText(note)
             self.models_note.setVisible(bool(note))

@@ -116,6 +116,8 @@ class ProbePanel(QWidget):
             return
         self._form.fetch_button.setEnabled(True)
         note = f"{len(models)} models listed: pick one, or type any name."
+        if len(models) == 1:
+            note = f"The server lists one model, {models[0]}: it is picked."
         self._form.set_models(models, note=note if models else "The listing is empty: type one.")
 
     @Slot(str, str)

@@ -26,9 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from core import DIALECTS, Profile, RetryPolicy, key_warning
+from core.mock import SCENARIO_NOTES
+from gui.request.hints import ERROR_FIELDS, low_max_tokens, watchdog_text
 from gui.request.provider_picker import ProviderPicker
 from gui.request.values import REASONING_EFFORTS, PromptPreset, RequestValues
 from gui.widgets.form_bits import editor, read_field, section_title, spin, write_field
+from gui.widgets.wheel_guard import guard_wheel
 
 __all__ = ["RequestPane"]
 
@@ -56,7 +59,12 @@ class RequestPane(QWidget):
         self.scenario = QComboBox()
         for name in scenarios:
             self.scenario.addItem(name, name)
+            note = SCENARIO_NOTES.get(name, ("", ()))[0]
+            self.scenario.setItemData(self.scenario.count() - 1, note, Qt.ItemDataRole.ToolTipRole)
         self.scenario.setMaxVisibleItems(16)
+        self.scenario_note = QLabel("")
+        self.scenario_note.setObjectName("muted")
+        self.scenario_note.setWordWrap(True)
         self.tokens = spin(1, 2_000_000)
         self.tps = spin(0.5, 1_000_000, 10, dec=1)
         self.first_byte_ms = spin(0, 600_000, 50, dec=0)
@@ -97,6 +105,14 @@ class RequestPane(QWidget):
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setToolTip("Stop the stream, keeping what came (Esc)")
         self.stop_button.setEnabled(False)
+        self.watchdogs = QLabel("")
+        self.watchdogs.setObjectName("muted")
+        self.watchdogs.setToolTip("The watchdogs that can end the run (Advanced sets them)")
+        self.field_error = QLabel("")
+        self.field_error.setObjectName("fieldError")
+        self.field_error.setWordWrap(True)
+        self.field_error.setVisible(False)
+        self._error_field: QWidget | None = None
         self._fields: dict[str, QWidget] = {
             f.name: getattr(self, f.name) for f in fields(RequestValues)
         }
@@ -104,9 +120,13 @@ class RequestPane(QWidget):
         self.picker.provider_changed.connect(self._sync_visibility)
         self.picker.profile_chosen.connect(self._on_profile_chosen)
         self.dialect.currentIndexChanged.connect(self._sync_visibility)
+        self.scenario.currentIndexChanged.connect(self._on_scenario_chosen)
+        self.first_byte_s.valueChanged.connect(self._show_watchdogs)  # type: ignore[attr-defined]
+        self.stall_s.valueChanged.connect(self._show_watchdogs)  # type: ignore[attr-defined]
         self.send_button.clicked.connect(self.send_requested)
         self.stop_button.clicked.connect(self.stop_requested)
         self.set_values(RequestValues())
+        guard_wheel(self)
 
     def _build(self) -> None:
         body = QWidget()
@@ -122,6 +142,7 @@ class RequestPane(QWidget):
         mock = QFormLayout(self.mock_box)
         mock.setContentsMargins(0, 0, 0, 0)
         mock.addRow("Scenario", self.scenario)
+        mock.addRow(self.scenario_note)
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
@@ -190,21 +211,84 @@ class RequestPane(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # never narrower than its fields: a squeezed pane clipped them with no way to scroll
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + bar + 4)
         buttons = QHBoxLayout()
-        buttons.setContentsMargins(10, 6, 10, 10)
+        buttons.setContentsMargins(10, 6, 10, 2)
         buttons.addWidget(self.send_button, 2)
         buttons.addWidget(self.stop_button, 1)
+        foot = QVBoxLayout()
+        foot.setContentsMargins(10, 0, 10, 8)
+        foot.addWidget(self.field_error)
+        foot.addWidget(self.watchdogs)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(scroll, 1)
         outer.addLayout(buttons)
+        outer.addLayout(foot)
 
     @Slot(bool)
     def _on_advanced_toggled(self, shown: bool) -> None:
         self.advanced.setVisible(shown)
         arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
         self.advanced_toggle.setArrowType(arrow)
+
+    @Slot()
+    def _on_scenario_chosen(self) -> None:
+        """Say what the scenario does, offer only the dialects that play it, and set Max
+        tokens low enough when its ending needs the limit."""
+        name = self.scenario.currentData() or ""
+        note, dialects = SCENARIO_NOTES.get(name, ("", tuple(DIALECTS)))
+        self.scenario_note.setText(note)
+        self.scenario.setToolTip(note)
+        model = self.dialect.model()
+        for i in range(self.dialect.count()):
+            item = model.item(i)  # type: ignore[attr-defined]
+            plays = self.dialect.itemData(i) in dialects
+            item.setEnabled(plays)
+            item.setToolTip("" if plays else f"{name} is not played on this dialect")
+        if self.dialect.currentData() not in dialects and dialects:
+            write_field(self.dialect, dialects[0])
+        low = low_max_tokens(name, self.tokens.value())  # type: ignore[attr-defined]
+        if low is not None and not 0 < self.max_tokens.value() <= low:  # type: ignore[attr-defined]
+            self.max_tokens.setValue(low)  # type: ignore[attr-defined]
+
+    @Slot()
+    def _show_watchdogs(self) -> None:
+        self.watchdogs.setText(watchdog_text(self.first_byte_s.value(), self.stall_s.value()))  # type: ignore[attr-defined]
+
+    def show_countdown(self, text: str) -> None:
+        """While a run streams: the time left before a watchdog ends it ("" when idle)."""
+        if text:
+            self.watchdogs.setText(text)
+        else:
+            self._show_watchdogs()
+
+    def show_field_error(self, message: str) -> None:
+        """A request that cannot be built: the message under Send and the field marked and
+        focused ("" clears it)."""
+        if self._error_field is not None:
+            self._error_field.setProperty("invalid", False)
+            self._error_field.style().polish(self._error_field)
+            self._error_field = None
+        self.field_error.setText(message)
+        self.field_error.setVisible(bool(message))
+        if not message:
+            return
+        name = next((f for p, f in ERROR_FIELDS.items() if message.startswith(p)), None)
+        widget = getattr(self, name) if name else None
+        if widget is self.key_env and not self.key_env.isVisibleTo(self):
+            widget = self.key_info
+        if widget is None:
+            return
+        if widget in (self.tools_json, self.extra_json):
+            self.advanced_toggle.setChecked(True)
+        widget.setProperty("invalid", True)
+        widget.style().polish(widget)
+        widget.setFocus()
+        self._error_field = widget
 
     @Slot()
     def _sync_visibility(self) -> None:
@@ -243,6 +327,8 @@ class RequestPane(QWidget):
     @Slot(bool)
     def on_busy_changed(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)
+        if not busy:
+            self._show_watchdogs()
 
     @Slot(object)
     def _on_profile_chosen(self, profile: Profile) -> None:
@@ -269,3 +355,4 @@ class RequestPane(QWidget):
         for name, widget in self._fields.items():
             write_field(widget, getattr(v, name))
         self._sync_visibility()
+        self._show_watchdogs()

@@ -35,7 +35,7 @@ class RequestValues:
     first_byte_ms: float = 0.0
     jitter_ms: float = 0.0
     cut_at: int = 0  # 0: the mock's default (half the reply)
-    fail_first: int = 0
+    fail_first: int = 1  # the fault once, then success: Retry works (0: always fail)
     stall_ms: float = 0.0  # the stall scenario's silence; 0: the mock's default (600 s)
     base_url: str = ""
     model: str = ""

@@ -76,7 +76,7 @@ class RunController(EventRelay):
         self._engine: EngineClient | None = None
         self._run: _Run | None = None
         self._queued: tuple[RunSpec, str, bool, dict[str, Any]] | None = None
-        self._breaker_of: dict[int, str] = {}  # run id → the breaker's name it took along
+        self._breaker_of: dict[int, tuple[str, str]] = {}  # run id → its breaker's key
         self._spec: RunSpec | None = None  # the request the user sent (Retry re-sends it)
         self._finished: SessionFinished | None = None  # what Continue resumes
         self._recording: Path | None = None
@@ -296,12 +296,12 @@ class RunController(EventRelay):
             spec=spec,
             kind=kind,
             history=history,
-            breaker=self.breakers.for_profile(spec.profile),
+            breaker=self.breakers.for_spec(spec),
             recording=str(self._recording) if self._recording is not None else None,
             **kw,
         )
         self._run = _Run(run_id, spec, kind, fresh, base)
-        self._breaker_of[run_id] = spec.profile
+        self._breaker_of[run_id] = Breakers.key_of(spec)
 
     def pump(self) -> None:
         """Take what the engine sent since the last frame and relay it, batched."""
@@ -390,8 +390,10 @@ class RunController(EventRelay):
             return
         self.flush()
         run.finished = True
+        refused = event.verdict.label == "not_sent/breaker_open" and self._finished is not None
         if self._queued is None:  # not when a newer run waits for this one
-            self._finished = event
+            if not refused:  # a refused retry keeps the session it was meant to recover
+                self._finished = event
             self._set_busy(False)  # over for the user; the engine only tidies up now
         self.verdict_ready.emit(self._outcome(event))
 

@@ -5,6 +5,7 @@ panel, never a traceback."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Slot
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow
 from core import DiagnoseError, diagnose_bytes
 from gui.run.controller import RunController
 from gui.run.latency_plot import LatencyPlot
+from gui.run.paste_box import PasteBox
 from gui.run.verdict_panel import VerdictPanel
 
 __all__ = ["FilesMixin"]
@@ -24,9 +26,26 @@ class FilesMixin(QMainWindow):
     verdict_panel: VerdictPanel
     latency_plot: LatencyPlot
 
+    paste_box: PasteBox | None = None
+    run_stored: bool  # the run shown is kept somewhere: no warning on closing
+
     @Slot()
     def paste_log(self) -> None:
+        """The clipboard's log, or, when it holds no text, a box to paste it into."""
         text = QGuiApplication.clipboard().text()
+        if text.strip():
+            self.open_bytes(text.encode("utf-8"), "pasted log")
+            return
+        if self.paste_box is None:
+            self.paste_box = PasteBox(self)
+            self.paste_box.text_submitted.connect(self._on_log_pasted)
+        self.paste_box.edit.clear()
+        self.paste_box.show()
+        self.paste_box.raise_()
+        self.paste_box.edit.setFocus()
+
+    @Slot(str)
+    def _on_log_pasted(self, text: str) -> None:
         self.open_bytes(text.encode("utf-8"), "pasted log")
 
     def open_path(self, path: Path) -> bool:
@@ -56,6 +75,7 @@ class FilesMixin(QMainWindow):
         except OSError as exc:
             self.verdict_panel.show_error(f"Cannot save to {path}: {exc.strerror or exc}")
             return False
+        self.run_stored = True
         self.statusBar().showMessage(f"Saved run to {path}", 5000)
         return True
 
@@ -71,10 +91,24 @@ class FilesMixin(QMainWindow):
         if path:
             self.save_run(Path(path))
 
+    def export_stamp(self) -> str:
+        """What an exported graph says it shows: provider, model, verdict and when."""
+        parts = ["StreamScope"]
+        spec = self.controller.last_spec
+        shown = self.verdict_panel.shown
+        if shown is not None and shown.replay_kind is not None:
+            parts.append(f"opened {shown.replay_kind}")
+        elif spec is not None:
+            parts += [spec.profile, spec.dialect, spec.model]
+        if shown is not None:
+            parts.append(shown.verdict.label)
+        parts.append(time.strftime("%Y-%m-%d %H:%M %Z"))
+        return " · ".join(parts)
+
     def _export_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export graph", "latency.png", "PNG (*.png)")
         if path:
-            self.latency_plot.export_png(Path(path))
+            self.latency_plot.export_png(Path(path), self.export_stamp())
 
     # --- drag and drop -----------------------------------------------------------------------
 

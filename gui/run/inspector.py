@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import AttemptStarted, Phase, RequestSent, ResponseStarted, WireEvent
-from gui.run.messages import SessionStart
+from gui.run.messages import SessionStart, attempt_label
 from gui.run.wire_models import ChunkModel, EventModel, printable
 
 __all__ = ["Inspector"]
@@ -71,6 +71,7 @@ class Inspector(QWidget):
         self.summary.setObjectName("muted")
         self._offset = 0
         self._attempt = 0
+        self._attempts_seen = 0  # attempts shown since the views were cleared
         self._chunk_base = 0
         self._bad = 0
         self._exchange: list[str] = []
@@ -114,16 +115,18 @@ class Inspector(QWidget):
             self._exchange = []
             self.detail.clear()
             self._chunk_base = self._bad = 0
-            self._offset = self._attempt = 0
+            self._offset = self._attempt = self._attempts_seen = 0
         if start.kind == "replay":
             self._exchange.append(f"Opened: {start.source}")
         self._refresh()
 
     @Slot(object, object)
     def on_attempt_started(self, attempt: AttemptStarted, axis_offset_ns: int) -> None:
-        self._offset, self._attempt = axis_offset_ns, attempt.attempt
+        # numbered like the attempts table: from 1, across Retry and Continue
+        self._offset, self._attempt = axis_offset_ns, self._attempts_seen
+        self._attempts_seen += 1
         self._chunk_base = len(self.chunks)
-        self._exchange.append(f"━━ attempt {attempt.attempt + 1}: {attempt.describe()} ━━")
+        self._exchange.append(f"━━ {attempt_label(attempt, self._attempts_seen)} ━━")
 
     @Slot(object)
     def on_request_sent(self, req: RequestSent) -> None:
@@ -179,7 +182,7 @@ class Inspector(QWidget):
         row = current.row()
         chunk, attempt = self.chunks.chunk(row), self.chunks.attempt(row)
         self.detail.setPlainText(
-            f"chunk {chunk.index} · attempt {attempt + 1} · {chunk.size} bytes · "
+            f"chunk {row + 1} · attempt {attempt + 1} · {chunk.size} bytes · "
             f"at {chunk.t_ns / 1e6:,.3f} ms\n\n{printable(chunk.data)}"
         )
         if self._syncing:
@@ -203,7 +206,7 @@ class Inspector(QWidget):
             pretty = event.data
         flag = "" if event.kind == "ok" else f" · {event.kind.upper()}"
         self.detail.setPlainText(
-            f"event {event.index} “{event.name}” · chunk {chunk_row} · "
+            f"event {current.row() + 1} “{event.name}” · chunk {chunk_row + 1} · "
             f"at {event.t_ns / 1e6:,.3f} ms{flag}\n\n{pretty}"
         )
         if self._syncing or chunk_row < 0:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QRectF, Qt, QTimer, Slot
+from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core import (
@@ -21,12 +21,21 @@ from core import (
     ChunkReceived,
     Progress,
     RefusalDelta,
+    ResponseStarted,
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
 )
 from gui.run.messages import SessionOutcome, SessionStart
-from gui.run.plot_items import build_plots, marker_lines, stall_region, step_line
+from gui.run.plot_items import (
+    MS_BELOW_S,
+    TimeAxis,
+    build_plots,
+    marker_lines,
+    stall_region,
+    step_line,
+    time_label,
+)
 from gui.theme import LIGHT, Theme, qcolor
 from gui.widgets.columns import Columns
 
@@ -47,7 +56,19 @@ class LatencyPlot(QWidget):
         self.readout = QLabel("No run yet")
         self.readout.setObjectName("readout")
         self.export_button = QPushButton("Export PNG…")
+        self.no_timings = QLabel(
+            "No timings in this source: a pasted log or a plain body says what was sent, "
+            "not when. The verdict and the events are still read."
+        )
+        self.no_timings.setObjectName("muted")
+        self.no_timings.setWordWrap(True)
+        self.no_timings.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_timings.setVisible(False)
         self.graphics, self.gap_plot, self.count_plot = build_plots()
+        self.gap_plot.sigXRangeChanged.connect(self._on_x_range_changed)
+        self._attempt_no = 0  # attempts shown since the views were cleared, from 1
+        self._suffix = ""  # marker labels of a later attempt: " #2"
+        self._kept_text = False  # the count runs on across a continuation (whole answer)
         for plot in (self.gap_plot, self.count_plot):
             plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoomed)
         self.gap_curve = self.gap_plot.plot([], [])
@@ -63,6 +84,7 @@ class LatencyPlot(QWidget):
         self._x0: float | None = None  # left edge of the first gap interval (seconds)
         self._max_gap = 0.0
         self._now = 0.0  # the latest Progress time on the axis (s): a stall grows the x range
+        self._x_end = 0.0  # the end of the time range shown (s): kept after the run, stalls in
         self._follow = True  # ranges follow the data until the user zooms or pans
         self._last_content: int | None = None
         self._count = 0
@@ -82,9 +104,19 @@ class LatencyPlot(QWidget):
         col.setSpacing(2)
         col.addLayout(top)
         col.addWidget(self.graphics, 1)
+        col.addWidget(self.no_timings, 1)
         self.set_theme(LIGHT)
 
     # --- what tests and the window read ---------------------------------------------------
+
+    def x_range(self) -> tuple[float, float]:
+        """The time range shown (seconds)."""
+        (x0, x1), _ = self.gap_plot.viewRange()
+        return x0, x1
+
+    def has_timings(self) -> bool:
+        """Something timed to plot (and export): not a source without timings."""
+        return len(self._counts) > 0 and not self.no_timings.isVisibleTo(self)
 
     def point_count(self) -> int:
         """Tokens plotted so far (the cumulative series)."""
@@ -95,8 +127,32 @@ class LatencyPlot(QWidget):
         x, _ = self.count_curve.getOriginalDataset()
         return 0 if x is None else len(x)
 
-    def export_png(self, path: Path) -> bool:
-        return self.grab().save(str(path), "PNG")
+    def render_image(self, stamp: str = "", scale: float = 2.0) -> QImage:
+        """The graph alone (no button), re-drawn at `scale`, under a strip stamped with what
+        it shows; the stamp is also the PNG's Description text."""
+        w, h = self.graphics.width(), self.graphics.height()
+        head = round(26 * scale) if stamp else 0
+        image = QImage(round(w * scale), round(h * scale) + head, QImage.Format.Format_ARGB32)
+        image.fill(qcolor(self._theme.plot_bg))
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        if stamp:
+            font = QFont()
+            font.setPixelSize(round(13 * scale))
+            painter.setFont(font)
+            painter.setPen(qcolor(self._theme.text))
+            strip = QRectF(8 * scale, 0, image.width() - 16 * scale, head)
+            painter.drawText(strip, int(Qt.AlignmentFlag.AlignVCenter), stamp)
+        target = QRectF(0, head, w * scale, h * scale)
+        self.graphics.render(painter, target, self.graphics.viewport().rect())
+        painter.end()
+        if stamp:
+            image.setText("Description", stamp)
+        return image
+
+    def export_png(self, path: Path, stamp: str = "") -> bool:
+        return self.render_image(stamp).save(str(path), "PNG")
 
     # --- slots -------------------------------------------------------------------------
 
@@ -112,7 +168,11 @@ class LatencyPlot(QWidget):
         self._drop_live_stall()
         self._fresh_attempt, self._seen, self._count, self._ttft = True, set(), 0, None
         self._x0, self._max_gap, self._follow, self._now = None, 0.0, True, 0.0
+        self._x_end = 0.0
         self._tps, self._state, self._last_content = None, "", None
+        self._attempt_no, self._suffix = 0, ""
+        self.graphics.setVisible(True)
+        self.no_timings.setVisible(False)
         self.readout.setText("Replay" if start.kind == "replay" else "Connecting…")
         self._dirty = True
 
@@ -121,22 +181,44 @@ class LatencyPlot(QWidget):
         self._offset = axis_offset_ns
         self._last_content = None
         self._drop_live_stall()
-        if attempt.kind == "first":
+        self._attempt_no += 1
+        if attempt.kind == "first" or self._attempt_no == 1:
             return
-        self._fresh_attempt = False
+        # every attempt gets its own TTFB/TTFT markers, numbered like the attempts table
+        self._fresh_attempt, self._seen, self._ttft = True, set(), None
+        self._suffix = f" #{self._attempt_no}"
+        self._kept_text = attempt.kind == "continue"
         if attempt.kind in ("retry", "more_tokens"):
             self._count = 0
-        label = {"retry": f"retry {attempt.attempt}", "continue": "continue"}.get(
-            attempt.kind, "more tokens"
-        )
+        kind = {"more_tokens": "more tokens"}.get(attempt.kind, attempt.kind)
         color = self._theme.outcomes["truncated" if attempt.kind == "continue" else "interrupted"]
-        self._marker(axis_offset_ns / 1e9, label, color, dash=False)
+        self._marker(
+            axis_offset_ns / 1e9, f"#{self._attempt_no} {kind}", color, dash=False, height=0.3
+        )
 
     @Slot(object)
     def on_chunks_received(self, chunks: list[ChunkReceived]) -> None:
         if chunks and "ttfb" not in self._seen and self._fresh_attempt:
             self._seen.add("ttfb")
-            self._marker((chunks[0].t_ns + self._offset) / 1e9, "TTFB", self._theme.muted)
+            ttfb = "TTFB" + self._suffix
+            self._marker(
+                (chunks[0].t_ns + self._offset) / 1e9,
+                ttfb,
+                self._theme.marker_text or self._theme.muted,
+            )
+
+    @Slot(object)
+    def on_response_started(self, response: ResponseStarted) -> None:
+        """The response headers' arrival (core's `headers_ms`): its own marker, since a
+        server may send them at once and compute for seconds before the first byte."""
+        if response.t_ns > 0 and self._fresh_attempt:
+            self._headers_marker((response.t_ns + self._offset) / 1e9)
+
+    def _headers_marker(self, x: float) -> None:
+        if "headers" not in self._seen:
+            self._seen.add("headers")
+            color = self._theme.marker_text or self._theme.muted
+            self._marker(x, "headers" + self._suffix, color, height=0.56)
 
     @Slot(object)
     def on_events_received(self, events: list) -> None:
@@ -150,7 +232,7 @@ class LatencyPlot(QWidget):
             if self._fresh_attempt:
                 if self._ttft is None:
                     self._ttft = t
-                    self._marker(t / 1e9, "TTFT", self._theme.accent, height=0.82)
+                    self._marker(t / 1e9, "TTFT" + self._suffix, self._theme.accent, height=0.82)
                 if isinstance(ev, TextDelta) and "answer" not in self._seen:
                     self._seen.add("answer")
                     if t != self._ttft:  # after reasoning: its own marker
@@ -198,8 +280,17 @@ class LatencyPlot(QWidget):
             self._region(start, start + stall.gap_ms / 1e3)
         if v.detail == "stall" and self._last_content is not None and m.total_ms:
             self._region(self._last_content / 1e9, self._offset / 1e9 + m.total_ms / 1e3)
+        if m.headers_ms is not None and self._fresh_attempt:  # a replay: from the verdict
+            self._headers_marker(self._offset / 1e9 + m.headers_ms / 1e3)
+        if m.total_ms:  # the whole run, a stall or Esc at its end included
+            self._x_end = max(self._x_end, self._offset / 1e9 + m.total_ms / 1e3)
         self._state = ""
         self._tps = m.output_tokens_per_s
+        if outcome.replay_kind is not None and m.ttfb_ms is None and m.total_ms is None:
+            self.graphics.setVisible(False)  # nothing to plot: say so instead of empty axes
+            self.no_timings.setVisible(True)
+            self.readout.setText(f"{self._count:,} tokens · no timings")
+            return
         source = "usage" if m.tokens_source == "usage" else "chunks"
         self._readout(final=f"(N from {source})")
         self._redraw()
@@ -222,10 +313,29 @@ class LatencyPlot(QWidget):
         self._zoom = factor
         font = QFont()
         font.setPointSizeF(9 * factor)
+        label_font = QFont()
+        label_font.setPointSizeF(9 * min(factor, 1.4))  # the two y labels must not meet
         for plot in (self.gap_plot, self.count_plot):
             for name in ("left", "bottom"):
                 plot.getAxis(name).setStyle(tickFont=font)
-                plot.getAxis(name).label.setFont(font)
+                plot.getAxis(name).label.setFont(label_font)
+            plot.getAxis("left").setWidth(round(40 + 16 * factor))
+
+    @Slot(object, object)
+    def _on_x_range_changed(self, _view: object, x_range: object) -> None:
+        """One time unit for both plots, chosen by the length shown: ms under 2 s."""
+        _, x1 = x_range  # type: ignore[misc]
+        in_ms = x1 < MS_BELOW_S
+        for plot in (self.gap_plot, self.count_plot):
+            axis = plot.getAxis("bottom")
+            if isinstance(axis, TimeAxis):
+                axis.set_ms(in_ms)
+        if self.count_plot.getAxis("bottom").labelText != time_label(in_ms):
+            self.count_plot.setLabel("bottom", time_label(in_ms))
+
+    def time_unit(self) -> str:
+        axis = self.count_plot.getAxis("bottom")
+        return "ms" if isinstance(axis, TimeAxis) and axis.in_ms else "s"
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -255,8 +365,14 @@ class LatencyPlot(QWidget):
             parts.append(f"● {self._state}")
         if self._tps:
             parts.append(f"{self._tps:,.0f} tok/s {final}".rstrip())
-        parts.append(f"{self._count:,} tokens")
+        parts.append(f"{self._count:,} tokens" + self._scope())
         self.readout.setText("  ·  ".join(parts))
+
+    def _scope(self) -> str:
+        """Which answer the token count covers (issue 14 item 10)."""
+        if self._attempt_no <= 1:
+            return ""
+        return " (whole answer)" if self._kept_text else " (this attempt)"
 
     @Slot(object, object)
     def _on_user_zoomed(self, *_: object) -> None:
@@ -268,7 +384,8 @@ class LatencyPlot(QWidget):
             return
         x_end = float(self._counts["x"][-1])
         if self._live_stall is not None:
-            x_end = max(x_end, self._now)
+            self._x_end = max(self._x_end, self._now)
+        x_end = max(x_end, self._x_end)
         top = (float(self._count), self._max_gap)
         (_, x1), _ = self.gap_plot.viewRange()
         if x_end > x1 or headroom < _HEADROOM:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import RunSpec, Verdict
+from core import AttemptStarted, RunSpec, Verdict
 
-__all__ = ["SessionOutcome", "SessionStart"]
+__all__ = ["SessionOutcome", "SessionStart", "attempt_label"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +36,12 @@ class SessionOutcome:
         if len(self.parts) < 2:
             return ()
         return tuple((v.label, method) for v, method in self.parts)
+
+
+def attempt_label(attempt: AttemptStarted, number: int) -> str:
+    """A divider's words, numbered like the attempts table (from 1): "attempt 2: retry after
+    1.00 s (http_error/rate_limited)"."""
+    kind = {"more_tokens": "retry with more tokens"}.get(attempt.kind, attempt.kind)
+    waited = f" after {attempt.waited_s:.2f} s" if attempt.waited_s else ""
+    why = f" ({attempt.reason})" if attempt.reason and attempt.reason != attempt.kind else ""
+    return f"attempt {number}: {kind}{waited}{why}"

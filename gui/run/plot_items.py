@@ -9,22 +9,50 @@ from PySide6.QtCore import Qt
 
 from gui.theme import qcolor
 
-__all__ = ["build_plots", "marker_lines", "stall_region", "step_line"]
+__all__ = ["TimeAxis", "build_plots", "marker_lines", "stall_region", "step_line", "time_label"]
+
+MS_BELOW_S = 2.0  # a time range ending before this is labelled in milliseconds
+
+
+class TimeAxis(pg.AxisItem):
+    """The time axis, in seconds or milliseconds as the window's plot chooses for both
+    plots alike; never an SI-prefix multiplier in the label."""
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.enableAutoSIPrefix(False)
+        self.in_ms = False
+
+    def set_ms(self, in_ms: bool) -> None:
+        if in_ms != self.in_ms:
+            self.in_ms = in_ms
+            self.picture = None  # pyqtgraph caches the drawn ticks
+            self.update()
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if not self.in_ms:
+            return super().tickStrings(values, scale, spacing)
+        return [f"{round(v * 1000, 6):g}" for v in values]
+
+
+def time_label(in_ms: bool) -> str:
+    return f"time since the request was sent ({'ms' if in_ms else 's'})"
 
 
 def build_plots() -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.PlotItem]:
     """The gap plot over the cumulative-count plot, x-linked, set up for cheap redraws."""
     graphics = pg.GraphicsLayoutWidget()
-    gap_plot = graphics.addPlot(row=0, col=0)
-    count_plot = graphics.addPlot(row=1, col=0)
+    gap_plot = graphics.addPlot(row=0, col=0, axisItems={"bottom": TimeAxis()})
+    count_plot = graphics.addPlot(row=1, col=0, axisItems={"bottom": TimeAxis()})
     graphics.ci.layout.setRowStretchFactor(0, 3)
     graphics.ci.layout.setRowStretchFactor(1, 2)
     count_plot.setXLink(gap_plot)
-    gap_plot.setLabel("left", "gap before token", units="ms")
+    gap_plot.setLabel("left", "gap (ms)")
     count_plot.setLabel("left", "tokens")
-    count_plot.setLabel("bottom", "time since the request was sent (s)")
+    count_plot.setLabel("bottom", time_label(False))
     for plot in (gap_plot, count_plot):
         plot.getAxis("left").enableAutoSIPrefix(False)
+        plot.getAxis("left").setWidth(56)  # both alike, so the two plots line up
         plot.showGrid(x=False, y=False)  # grid lines cost ~4 ms per axis paint
         plot.setMenuEnabled(False)
         plot.setClipToView(True)

@@ -42,9 +42,7 @@ class TokenPointerMixin(QPlainTextEdit):
         chunk = int(t["chunk"][i])
         where = ""
         if 0 <= chunk < len(self._chunks):
-            where = f" · chunk {int(self._chunks['index'][chunk])}"
-            if self._chunks["attempt"][chunk]:
-                where += f" (attempt {int(self._chunks['attempt'][chunk]) + 1})"
+            where = f" · chunk {chunk + 1}"  # the inspector's numbering: from 1, across attempts
         kind = ("text", "reasoning", "refusal", "tool arguments")[int(t["kind"][i])]
         return (
             f"token {i + 1} ({kind}) · at {t['t'][i] / 1e6:,.1f} ms · "
@@ -77,24 +75,35 @@ class TokenPointerMixin(QPlainTextEdit):
 
     # --- mouse ---------------------------------------------------------------------------
 
+    def _char_at(self, point: QPoint) -> int:
+        """The document position of the character under a viewport point (the cursor lands
+        on the nearest boundary: left of it means the character before)."""
+        cursor = self.cursorForPosition(point)
+        pos = cursor.position()
+        if pos > 0 and point.x() < self.cursorRect(cursor).left():
+            pos -= 1
+        return pos
+
     def _hit(self, point: QPoint) -> int | None:
-        pos = self.cursorForPosition(point).position()
+        return self.token_at(self._char_at(point))
+
+    def tip_at(self, point: QPoint) -> str:
+        """What hovering a viewport point shows: a seam marker's tip (checked first, so the
+        token beside it cannot hide it), else the token's timing, else nothing."""
+        pos = self._char_at(point)
+        for start, length, _, tip in self._markers:
+            if tip and start <= pos < start + length:
+                return tip
         hit = self.token_at(pos)
-        return hit if hit is not None else self.token_at(pos - 1)
+        return self.describe_token(hit) if hit is not None else ""
 
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
-            point = event.pos()  # type: ignore[attr-defined]
-            hit = self._hit(point)
-            if hit is not None:
-                QToolTip.showText(event.globalPos(), self.describe_token(hit), self)  # type: ignore[attr-defined]
-                return True
-            pos = self.cursorForPosition(point).position()
-            for start, length, _, tip in self._markers:
-                if tip and start <= pos <= start + length:
-                    QToolTip.showText(event.globalPos(), tip, self)  # type: ignore[attr-defined]
-                    return True
-            QToolTip.hideText()
+            tip = self.tip_at(event.pos())  # type: ignore[attr-defined]
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self)  # type: ignore[attr-defined]
+            else:
+                QToolTip.hideText()
             return True
         return super().viewportEvent(event)
 

@@ -15,8 +15,15 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QWidget
 
-from core import AttemptStarted, RefusalDelta, TextDelta, ThinkingDelta, ToolCallDelta
-from gui.run.messages import SessionStart
+from core import (
+    AttemptStarted,
+    RefusalDelta,
+    RunFinished,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+)
+from gui.run.messages import SessionStart, attempt_label
 from gui.run.stream_pointer import TokenPointerMixin
 from gui.run.token_style import (
     DIMMED,
@@ -39,6 +46,7 @@ def seam_tip(attempt: AttemptStarted) -> str:
     """What a seam marker's hover says: how the continuation was asked for, and with what."""
     spec = attempt.spec
     lines = [f"Continued here: segment {attempt.segment + 1}, method {attempt.method or '?'}"]
+    lines.append(f"Max tokens sent: {spec.max_tokens if spec.max_tokens else 'none'}")
     lines.append(f"Request: {spec.dialect} · {spec.model} · {len(spec.messages)} messages")
     if spec.previous_response_id:
         lines.append(f"previous_response_id {spec.previous_response_id}")
@@ -69,6 +77,8 @@ class StreamView(TokenPointerMixin):
         self._answer: list[str] = []
         self._offset = 0
         self._attempt = 0
+        self._attempt_no = 0  # attempts shown since the views were cleared, from 1
+        self._divider: str | None = None  # a retry's divider, drawn once its bytes arrive
         self._last_t: int | None = None
         self._last_kind = TEXT
         self._tool_index: int | None = None
@@ -98,21 +108,39 @@ class StreamView(TokenPointerMixin):
             self._markers.clear()
             self._answer.clear()
             self._pos, self._last_t, self._last_kind, self._tool_index = 0, None, TEXT, None
+            self._attempt_no, self._divider = 0, None
 
     @Slot(object, object)
     def on_attempt_started(self, attempt: AttemptStarted, axis_offset_ns: int) -> None:
         self._offset, self._attempt = axis_offset_ns, attempt.attempt
+        self._attempt_no += 1
         self._last_t = None
+        self._divider = None
         if attempt.kind in ("retry", "more_tokens") and self._pos:
-            self._dim_all()
-            self._answer.clear()
-            label = attempt.describe() if attempt.kind == "retry" else "retry with more tokens"
-            self._append([(f"\n\n── {label} ──\n\n", MARKER, 0)], [])
+            # the old text is greyed only once the retry's answer comes: a retry the breaker
+            # refuses leaves it as it was
+            self._divider = f"\n\n── {attempt_label(attempt, self._attempt_no)} ──\n\n"
         elif attempt.kind == "continue" and self._pos:
             self._append([("⟫", MARKER, 0)], [], seam_tip(attempt))
 
+    def _start_retry_text(self) -> None:
+        if self._divider is not None:
+            self._dim_all()
+            self._answer.clear()
+            self._append([(self._divider, MARKER, 0)], [])
+            self._divider = None
+
+    @Slot(object)
+    def on_run_finished(self, finished: RunFinished) -> None:
+        """A retry that was sent but brought no bytes still supersedes the old text."""
+        if finished.verdict.outcome != "not_sent":
+            self._start_retry_text()
+        self._divider = None
+
     @Slot(object)
     def on_chunks_received(self, chunks: list) -> None:
+        if chunks:
+            self._start_retry_text()
         n = len(chunks)
         self._chunks.extend(
             t=[c.t_ns + self._offset for c in chunks],

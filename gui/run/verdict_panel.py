@@ -19,8 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 from core import WARNING_TEXT, AttemptStarted, Progress, ResponseStarted, RunFinished, Verdict
+from gui.run.action_rules import ActionState
 from gui.run.messages import SessionOutcome, SessionStart
-from gui.run.verdict_parts import AttemptsList, MetricsGrid, progress_text, segments_html
+from gui.run.verdict_parts import (
+    AttemptsList,
+    MetricsGrid,
+    present_explanation,
+    progress_text,
+    segments_html,
+)
 from gui.theme import LIGHT, Theme, outcome_color
 
 __all__ = ["VerdictPanel"]
@@ -32,18 +39,28 @@ def _title(text: str) -> QLabel:
     return label
 
 
+def _metrics_scope(outcome: SessionOutcome, attempts: int) -> str:
+    """The grid's title says which part of the session its figures cover."""
+    if len(outcome.parts) > 1:
+        n = len(outcome.parts)
+        return f"METRICS · LAST SEGMENT ({n} OF {n})"
+    if attempts > 1:
+        return f"METRICS · LAST ATTEMPT (#{attempts})"
+    return "METRICS"
+
+
 class VerdictPanel(QWidget):
     retry_requested = Signal()
     continue_requested = Signal()
     more_tokens_requested = Signal()
+    reset_breaker_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme = LIGHT
         self._outcome: str | None = None
-        self._actions: tuple[str, ...] = ()
-        self._busy = False
-        self._continue_blocked: str | None = None
+        self._shown: SessionOutcome | None = None  # the verdict shown (a refused retry keeps it)
+        self._fresh = True  # the session running now cleared the views
         self._segment = 0  # of the attempt running now
         self.state = QLabel("Idle")
         self.state.setObjectName("muted")
@@ -63,8 +80,8 @@ class VerdictPanel(QWidget):
         self.error_box = QFrame()
         self.error_box.setObjectName("errorBox")
         wrapped = (self.explanation, self.warnings, self.notes, self.segments, self.error)
-        for label in (*wrapped, self.stop_reason, self.state):
-            label.setWordWrap(True)
+        for label in (*wrapped, self.stop_reason, self.state, self.badge, self.detail):
+            label.setWordWrap(True)  # long values wrap: the panel never widens past the screen
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         QVBoxLayout(self.error_box).addWidget(self.error)
         self.error_box.setVisible(False)
@@ -72,9 +89,18 @@ class VerdictPanel(QWidget):
         self.continue_button = QPushButton("Continue")
         self.more_tokens_button = QPushButton("More tokens")
         self.more_tokens_button.setToolTip("Retry with max tokens doubled (capped)")
-        for button in (self.retry_button, self.continue_button, self.more_tokens_button):
+        self.reset_breaker_button = QPushButton("Reset breaker")
+        self.reset_breaker_button.setToolTip("Close the circuit breaker now and allow requests")
+        self.reset_breaker_button.setVisible(False)
+        self.buttons = {
+            "retry": self.retry_button,
+            "continue": self.continue_button,
+            "more_tokens": self.more_tokens_button,
+        }
+        for button in self.buttons.values():
             button.setObjectName("actionButton")
             button.setEnabled(False)
+        self.reset_breaker_button.clicked.connect(self.reset_breaker_requested)
         self.retry_button.clicked.connect(self.retry_requested)
         self.continue_button.clicked.connect(self.continue_requested)
         self.more_tokens_button.clicked.connect(self.more_tokens_requested)
@@ -100,10 +126,13 @@ class VerdictPanel(QWidget):
         col.addWidget(self.notes)
         col.addWidget(self.error_box)
         buttons = QHBoxLayout()
-        for button in (self.retry_button, self.continue_button, self.more_tokens_button):
+        for button in self.buttons.values():
             buttons.addWidget(button)
         col.addLayout(buttons)
-        col.addWidget(_title("Metrics"))
+        col.addWidget(self.reset_breaker_button)
+        self.metrics_title = _title("Metrics")
+        self.metrics_title.setWordWrap(True)  # a long scope must not widen the panel
+        col.addWidget(self.metrics_title)
         col.addWidget(self.metrics)
         col.addWidget(_title("Attempts"))
         col.addWidget(self.attempts, 1)
@@ -111,6 +140,9 @@ class VerdictPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # never narrower than its fields: a squeezed pane clipped them with no way to scroll
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + bar + 4)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
@@ -122,15 +154,24 @@ class VerdictPanel(QWidget):
         """`outcome/detail` of the verdict shown, or "" while none is."""
         return self.badge.property("label") or ""
 
+    @property
+    def shown(self) -> SessionOutcome | None:
+        """The verdict shown, with its segments (None while none is)."""
+        return self._shown
+
     # --- slots ---------------------------------------------------------------------------
 
     @Slot(object)
     def on_session_started(self, start: SessionStart) -> None:
+        self._fresh = start.fresh
+        if start.fresh:
+            self._shown = None
         self.error_box.setVisible(False)
         self._set_verdict_text(None, "running" if start.kind != "replay" else "idle")
         if start.fresh:
             self.attempts.clear()
             self.metrics.clear()
+            self.metrics_title.setText("METRICS")
         self.state.setText("Opening…" if start.kind == "replay" else "Connecting…")
 
     @Slot(object, object)
@@ -164,11 +205,26 @@ class VerdictPanel(QWidget):
     @Slot(object)
     def on_verdict_ready(self, outcome: SessionOutcome) -> None:
         v = outcome.verdict
+        shown = self._shown
+        if v.label == "not_sent/breaker_open" and not self._fresh and shown is not None:
+            # DESIGN §6: a refused retry is listed in the attempts; the verdict it was meant
+            # to recover stays, with its actions
+            self._show(shown)
+            self.state.setText("Not sent: the circuit breaker is open")
+            note = html.escape(present_explanation(v))
+            self.notes.setText((self.notes.text() + "<br>" if self.notes.text() else "") + note)
+            self.notes.setVisible(True)
+            return
+        self._shown = outcome
+        self._show(outcome)
+
+    def _show(self, outcome: SessionOutcome) -> None:
+        v = outcome.verdict
         self.state.setText("Finished" if outcome.replay_kind is None else "Opened")
         self._set_verdict_text(v, v.outcome)
-        self._actions = v.actions
-        self._continue_blocked = outcome.continue_blocked
         self.metrics.show_verdict(v)
+        self.metrics.show_whole(outcome)
+        self.metrics_title.setText(_metrics_scope(outcome, self.attempts.topLevelItemCount()))
         lines = [f"⚑ <b>{w}</b> — {html.escape(WARNING_TEXT.get(w, ''))}" for w in v.warnings]
         self.warnings.setText("<br>".join(lines))
         self.warnings.setVisible(bool(lines))
@@ -184,7 +240,6 @@ class VerdictPanel(QWidget):
         self.segments.setVisible(bool(segs))
         self.notes.setText("<br>".join(html.escape(n) for n in outcome.notes))
         self.notes.setVisible(bool(outcome.notes))
-        self._sync_buttons()
 
     @Slot(str)
     def on_run_failed(self, message: str) -> None:
@@ -195,10 +250,14 @@ class VerdictPanel(QWidget):
         self.error.setText(message)
         self.error_box.setVisible(True)
 
-    @Slot(bool)
-    def on_busy_changed(self, busy: bool) -> None:
-        self._busy = busy
-        self._sync_buttons()
+    def note_breaker_reset(self) -> None:
+        """The breaker was reset: a breaker_open verdict shown says so at once."""
+        if self.outcome_label == "not_sent/breaker_open":
+            self.explanation.setText(
+                "Not sent: the circuit breaker was open. It is reset now: Send again."
+            )
+        if "circuit breaker" in self.state.text():
+            self.state.setText("Circuit breaker reset")
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
@@ -207,18 +266,14 @@ class VerdictPanel(QWidget):
 
     # --- painting ------------------------------------------------------------------------
 
-    def _sync_buttons(self) -> None:
-        idle = not self._busy
-        blocked = self._continue_blocked
-        self.retry_button.setEnabled(idle and "retry" in self._actions)
-        self.continue_button.setEnabled(idle and "continue" in self._actions and not blocked)
-        self.more_tokens_button.setEnabled(idle and "retry_more_tokens" in self._actions)
-        tip = "Continue from where the reply stopped"
-        if blocked:
-            tip = f"Cannot continue: {blocked}"
-        elif "continue" not in self._actions and self._outcome == "truncated":
-            tip = self.explanation.text()
-        self.continue_button.setToolTip(tip)
+    def apply_actions(self, states: dict[str, ActionState]) -> None:
+        """The window's one rule (`gui.run.action_rules`) decides; the panel shows."""
+        for key, button in self.buttons.items():
+            st = states[key]
+            button.setEnabled(st.enabled)
+            button.setText(st.text or {"more_tokens": "More tokens"}.get(key, key.capitalize()))
+            button.setToolTip(st.tip)
+        self.reset_breaker_button.setVisible(states["panel_reset"].enabled)
 
     def _set_verdict_text(self, v: Verdict | None, color_key: str) -> None:
         self._outcome = color_key
@@ -231,7 +286,6 @@ class VerdictPanel(QWidget):
             self.warnings.setVisible(False)
             self.segments.setVisible(False)
             self.notes.setVisible(False)
-            self._actions = ()
         else:
             self.badge.setText(v.outcome.replace("_", " ").upper())
             self.badge.setProperty("label", v.label)
@@ -239,7 +293,7 @@ class VerdictPanel(QWidget):
             raw = "none" if v.raw_stop_reason is None else f"“{v.raw_stop_reason}”"
             term = "terminator seen" if v.terminator_seen else "no terminator"
             self.stop_reason.setText(f"raw stop reason {raw} → {v.label} · {term}")
-            self.explanation.setText(v.explanation)
+            self.explanation.setText(present_explanation(v))
         self._paint_badge()
 
     def _paint_badge(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -21,14 +20,44 @@ from PySide6.QtWidgets import (
 from core import AttemptStarted, Metrics, Progress, RunFinished, Verdict
 from gui.run.messages import SessionOutcome
 from gui.theme import LIGHT, Theme, outcome_color, qcolor
+from gui.widgets.elided_label import ElidedLabel
 
-__all__ = ["AttemptsList", "MetricsGrid", "progress_text", "segments_html"]
+__all__ = ["AttemptsList", "MetricsGrid", "present_explanation", "progress_text", "segments_html"]
+
+_DNS_SIGNS = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "getaddrinfo",
+    "no address associated",
+    "name resolution",
+)
+
+
+def present_explanation(v: Verdict) -> str:
+    """Core's evidence sentence as the panel shows it: a connection that never opened is
+    said plainly (a host name that does not resolve is named as such), and a provider's
+    message ending in its own punctuation gets no second full stop."""
+    text = v.explanation
+    if v.outcome == "interrupted" and v.detail == "connect_failed":
+        why = text.split(": ", 1)[1] if ": " in text else text
+        why = why.removesuffix("; no end signal came.").strip()
+        if any(sign in text.lower() for sign in _DNS_SIGNS):
+            return f"Name resolution failed: the host name in the base URL was not found ({why})."
+        return f"Could not connect to the server: {why}. Nothing was received."
+    for doubled, single in (("!.", "!"), ("?.", "?"), ("..", ".")):
+        if text.endswith(doubled) and not text.endswith("..."):
+            text = text[: -len(doubled)] + single
+    return text
+
 
 _METRICS = (
+    ("headers", "Headers"),
     ("ttfb", "TTFB"),
     ("ttft", "TTFT"),
     ("answer", "First answer"),
     ("itl", "ITL"),
+    ("tpot", "TPOT"),
     ("tps", "Tokens/s"),
     ("total", "Total"),
     ("tokens", "Output tokens"),
@@ -36,6 +65,7 @@ _METRICS = (
     ("chunks", "Chunks / events"),
     ("http", "HTTP"),
     ("request_id", "Request id"),
+    ("whole", "Whole answer"),
 )
 
 
@@ -55,10 +85,12 @@ def _timings(m: Metrics) -> dict[str, str]:
     """The rows core times, formatted alike for the live and the final figures."""
     tps = f"{m.output_tokens_per_s:,.1f}" if m.output_tokens_per_s else "–"
     return {
+        "headers": _ms(m.headers_ms),
         "ttfb": _ms(m.ttfb_ms),
         "ttft": _ms(m.ttft_ms),
         "answer": _ms(m.first_answer_ms),
         "itl": _ms(m.itl_ms),
+        "tpot": _ms(m.tpot_ms),
         "tps": tps,
         "total": _ms(m.total_ms),
         "chunks": f"{m.chunks:,} / {m.events:,}",
@@ -117,24 +149,60 @@ class MetricsGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.values: dict[str, QLabel] = {}
+        self.names: dict[str, QLabel] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(3)
         for row, (key, name) in enumerate(_METRICS):
-            label = QLabel(name)
+            label = self.names[key] = QLabel(name)
             label.setObjectName("muted")
-            value = QLabel("–")
+            value = ElidedLabel("–")  # a long HTTP line must not widen the panel
             value.setObjectName("metricValue")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(label, row, 0)
             grid.addWidget(value, row, 1)
             self.values[key] = value
         grid.setColumnStretch(1, 1)
+        self._show_whole(False)
+
+    def _show_whole(self, shown: bool) -> None:
+        self.values["whole"].setVisible(shown)
+        self.names["whole"].setVisible(shown)
 
     def clear(self) -> None:
         for value in self.values.values():
             value.setText("–")
+        self._show_whole(False)
+
+    def show_whole(self, outcome: SessionOutcome) -> None:
+        """After Continue, the whole answer beside the last segment's figures: summed
+        output tokens and usage over every segment."""
+        if len(outcome.parts) < 2 and outcome.verdict.session_metrics is None:
+            self._show_whole(False)
+            return
+        w = outcome.verdict
+        sm = w.session_metrics
+        if sm is not None:  # core's whole-answer figures (DESIGN §6)
+            text = (
+                f"{_n(sm.output_tokens)} tokens · {sm.segments} segments · "
+                f"{sm.attempts} attempts · TTFT {_ms(sm.ttft_ms)} · total {_ms(sm.total_ms)}"
+            )
+        else:
+            outs = [
+                v.output_tokens if v.output_tokens is not None else v.metrics.content_events
+                for v, _ in outcome.parts
+            ]
+            text = f"{sum(outs):,} tokens over {len(outcome.parts)} segments"
+        text += f" · usage {_n(w.input_tokens)} / {_n(w.output_tokens)}"
+        self.values["whole"].setText(text)
+        self._show_whole(True)
+
+    def _explain(self, m: Metrics) -> None:
+        """Hover: why tokens/s is "–" (core's reason), and what each figure measures."""
+        tps = self.values["tps"]
+        note = m.tokens_per_s_note
+        tps.setToolTip(f"No tokens/s: {note}" if note and not m.output_tokens_per_s else "")
+        tps.setProperty("note", note or "")
 
     def show_status(self, status: int) -> None:
         self.values["http"].setText(str(status))
@@ -148,6 +216,7 @@ class MetricsGrid(QWidget):
         else:
             tokens = f"{m.content_events:,} (N from content chunks)"
         self._set({**_timings(m), "tokens": tokens})
+        self._explain(m)
 
     def show_verdict(self, v: Verdict) -> None:
         m = v.metrics
@@ -165,6 +234,7 @@ class MetricsGrid(QWidget):
                 "request_id": (v.http.request_id if v.http else None) or "–",
             }
         )
+        self._explain(m)
 
     def _set(self, texts: dict[str, str]) -> None:
         for key, text in texts.items():
@@ -179,7 +249,7 @@ class AttemptsList(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme = LIGHT
-        self.setHeaderLabels(["#", "kind", "verdict", "HTTP", "waited", "why"])
+        self.setHeaderLabels(["#", "kind", "verdict", "HTTP", "wait", "why"])
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setMinimumHeight(90)
@@ -188,11 +258,10 @@ class AttemptsList(QTreeWidget):
         # readable at the default panel width.
         header = self.header()
         fit = QHeaderView.ResizeMode.ResizeToContents
-        for col in (0, 1, 3, 4):
+        for col in (0, 1, 2, 3, 4):  # every column fits its contents, the verdict included
             header.setSectionResizeMode(col, fit)
-        self.setColumnWidth(2, 100)
-        header.setStretchLastSection(False)  # it would keep "why" ≥ its first 100 px
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)  # "why" takes the rest; wider → a scroll bar
+        header.setMinimumSectionSize(28)
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
@@ -203,10 +272,18 @@ class AttemptsList(QTreeWidget):
     def add_attempt(self, attempt: AttemptStarted) -> None:
         waited = f"{attempt.waited_s:.2f} s" if attempt.waited_s else ""
         why = attempt.method or attempt.reason
-        row = [str(self.topLevelItemCount() + 1), attempt.kind, "…", "", waited, why]
+        kind = {"more_tokens": "more tokens"}.get(attempt.kind, attempt.kind)
+        row = [str(self.topLevelItemCount() + 1), kind, "…", "", waited, why]
         item = QTreeWidgetItem(row)
         item.setToolTip(5, why)
         self.addTopLevelItem(item)
+
+    def _explain(self, m: Metrics) -> None:
+        """Hover: why tokens/s is "–" (core's reason), and what each figure measures."""
+        tps = self.values["tps"]
+        note = m.tokens_per_s_note
+        tps.setToolTip(f"No tokens/s: {note}" if note and not m.output_tokens_per_s else "")
+        tps.setProperty("note", note or "")
 
     def show_status(self, status: int) -> None:
         item = self._last()

@@ -161,7 +161,7 @@ class ChunkModel(_Rows):
         if role == Qt.ItemDataRole.DisplayRole:
             cols = self.cols
             if col == 0:
-                return str(int(cols[row]["index"]))
+                return str(row + 1)  # one numbering from 1 across attempts
             if col == 1:
                 return str(int(cols[row]["attempt"]) + 1)
             if col == 2:
@@ -239,10 +239,10 @@ class EventModel(_Rows):
         if role == Qt.ItemDataRole.DisplayRole:
             cols = self.cols
             if col == 0:
-                return str(int(cols[row]["index"]))
+                return str(row + 1)
             if col == 1:
                 chunk = int(cols[row]["chunk"])
-                return "–" if chunk < 0 else str(chunk)
+                return "–" if chunk < 0 else str(chunk + 1)  # the chunk table's number
             if col == 2:
                 return f"{int(cols[row]['t']) / 1e6:,.2f}"
             if col == 3:

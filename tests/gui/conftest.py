@@ -33,11 +33,13 @@ from core import new_client
 from core.mock import MockServer, start_mock_server
 from gui.app import build_window
 from gui.main_window import MainWindow
+from gui.request.hints import low_max_tokens
 from gui.request.values import RequestValues
 from gui.run.messages import SessionOutcome
 from tests.memory_keyring import MemoryKeyring
 
-FAST = RequestValues(tokens=60, tps=2000.0, stall_s=60.0, first_byte_s=20.0)
+# fail_first=0: a fault every time (the mock counts per prompt for the whole session)
+FAST = RequestValues(tokens=60, tps=2000.0, stall_s=60.0, first_byte_s=20.0, fail_first=0)
 
 
 @pytest.fixture(autouse=True)
@@ -103,11 +105,17 @@ def window(
     yield win
     run_async(qtbot, win.shutdown())
     run_async(qtbot, client.aclose())
+    win._close_confirmed = True  # the test's run need not be saved
     win.close()
     win.deleteLater()
 
 
 def configure(win: MainWindow, **changes: Any) -> RequestValues:
+    """Set the pane; a scenario whose ending needs a low max-token limit gets the one the
+    window itself sets when it is chosen, unless the test names one."""
+    low = low_max_tokens(changes.get("scenario", ""), changes.get("tokens", FAST.tokens))
+    if low is not None:
+        changes.setdefault("max_tokens", low)
     values = replace(FAST, **changes)
     win.request_pane.set_values(values)
     return values

@@ -163,11 +163,23 @@ def test_open_garbage_shows_message_not_traceback(window: MainWindow, tmp_path: 
     assert "HTML page" in window.verdict_panel.error.text()
 
 
-def test_bad_tools_json_is_shown_in_the_panel(window: MainWindow) -> None:
+def test_bad_tools_json_is_shown_at_the_field(qtbot: Any, window: MainWindow) -> None:
+    send_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: not window.controller.busy)
+    shown = window.verdict_panel.outcome_label
     configure(window, tools_json="[{not json")
     window.send()
-    assert "Tools" in window.verdict_panel.error.text()
+    pane = window.request_pane
+    assert "Tools" in pane.field_error.text() and pane.field_error.isVisibleTo(window)
+    assert pane.tools_json.property("invalid") is True
+    assert pane.advanced.isVisibleTo(window)  # opened to show the field
+    assert not window.verdict_panel.error_box.isVisibleTo(window)  # not in the old verdict
+    assert window.verdict_panel.outcome_label == shown
     assert not window.controller.busy
+    configure(window, tools_json="")
+    send_and_wait(qtbot, window)
+    assert not pane.field_error.isVisibleTo(window)
+    assert not pane.tools_json.property("invalid")
 
 
 def test_closing_mid_stream_exits_cleanly(
@@ -181,7 +193,11 @@ def test_closing_mid_stream_exits_cleanly(
     configure(win, tps=50.0, tokens=400)
     qtbot.mouseClick(win.request_pane.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.stream_view.token_count() >= 3, timeout=10_000)
-    win.close()
+    win.close()  # a run is streaming: the window asks first, and stays
+    assert win.isVisible() and not served.done()
+    assert win.close_box is not None and win.close_box.isVisible()
+    assert "streaming" in win.close_box.text()
+    win._close_anyway.click()
     qtbot.waitUntil(served.done, timeout=10_000)
     assert served.result() == 0
     assert not win.controller.busy

@@ -482,6 +482,20 @@ def test_max_tokens_scenario_cuts_at_cut_at(client, dialect):
     assert read(dialect, resp.content).text == reply_text(4)
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_max_tokens_scenario_cuts_at_the_request_limit_and_completes_under_a_larger_one(
+    client, dialect
+):
+    """Without cut_at the cut is the request's own limit, so More tokens can succeed."""
+    resp = send(client, dialect, model="mock-max_tokens", params="tokens=40", max_tokens=7)
+    seen = read(dialect, resp.content)
+    assert (seen.text, seen.finish) == (reply_text(7), MAX_SIGNAL[dialect])
+    resp = send(client, dialect, model="mock-max_tokens", params="tokens=40", max_tokens=80)
+    seen = read(dialect, resp.content)
+    assert seen.text == reply_text(40)
+    assert seen.finish != MAX_SIGNAL[dialect]
+
+
 def test_chat_usage_and_input_token_count(client):
     resp = send(
         client,
@@ -663,6 +677,7 @@ def test_fail_first_counts_per_scenario_and_conversation(client):
             model="mock-max_tokens",
             messages=convo,
             params="tokens=10;fail_first=1",
+            max_tokens=5,
         )
         assert read("anthropic", resp.content).finish == "max_tokens"
 

@@ -1,6 +1,6 @@
 """Edit → Copy as curl (no key, a `$VAR` in its place), File → Import curl… (fills the
 request pane; a key found is offered for the keyring, never saved to the file), and the
-circuit breaker in the status bar with Run → Reset circuit breaker (issues 5 and 6)."""
+circuit breaker flow is in tests/gui/run/test_breaker_flow.py."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_import_curl_fills_the_pane_and_offers_the_key_for_the_keyring(
     command = (
         f"curl -N {url} -H 'x-api-key: {SECRET}' -H 'anthropic-version: 2023-06-01' "
         "-H 'X-Title: imported' -H 'content-type: application/json' "
-        '-d \'{"model": "mock-max_tokens", "max_tokens": 200, "stream": true, '
+        '-d \'{"model": "mock-max_tokens", "max_tokens": 50, "stream": true, '
         '"system": "Be brief.", "messages": [{"role": "user", "content": "Tell me a story"}]}\''
     )
     dialog = window.show_curl_import()
@@ -85,7 +85,7 @@ def test_import_curl_fills_the_pane_and_offers_the_key_for_the_keyring(
     assert (values.prompt, values.system, values.max_tokens) == (
         "Tell me a story",
         "Be brief.",
-        200,
+        50,
     )
     outcome = send_and_wait(qtbot, window)  # and it runs, with the key from the keyring
     assert outcome.verdict.label == "truncated/max_tokens"
@@ -115,29 +115,3 @@ def test_import_curl_into_custom_keeps_no_key(
     assert (values.key_env, values.prompt) == ("EX_KEY", "hi")
     assert '"top_p": 0.5' in values.extra_json
     assert window.profile_store.load() == () and ring.entries == {}
-
-
-def test_breaker_opens_refuses_at_once_and_resets(qtbot: Any, window: MainWindow) -> None:
-    configure(window, scenario="http_500", prompt="open the breaker")
-    label = window.breaker_label
-    assert label.text() == "Circuit breaker (Mock): closed"
-    for n in range(1, 6):
-        assert send_and_wait(qtbot, window).verdict.label == "http_error/server"
-        assert ("OPEN" in label.text()) == (n == 5), label.text()
-    assert "probe allowed in" in label.text()
-    assert window._breaker_timer.isActive()  # counts down while open
-    refused = send_and_wait(qtbot, window).verdict
-    assert refused.label == "not_sent/breaker_open"
-    assert refused.http is None and not refused.had_output
-    assert "circuit breaker" in window.verdict_panel.explanation.text()
-    assert window.verdict_panel.outcome_label == "not_sent/breaker_open"
-    assert window.inspector.chunks.rowCount() == 0
-    window._menus.actions["reset_breaker"].trigger()
-    assert label.text() == "Circuit breaker (Mock): closed"
-    assert not window._breaker_timer.isActive()
-    assert "reset" in window.statusBar().currentMessage()
-    assert send_and_wait(qtbot, window).verdict.label == "http_error/server"
-    assert label.text() == "Circuit breaker (Mock): closed · 1 recent failure"
-    # another provider has its own breaker
-    configure(window, provider="custom", base_url="http://127.0.0.1:9/v1", model="m")
-    assert label.text() == "Circuit breaker (Custom): closed"

@@ -194,7 +194,7 @@ def test_without_a_keyring_backend_only_env_variables_are_offered(
 def test_picker_lists_profiles_and_presets_and_fills_the_pane(
     qtbot: Any, window: MainWindow
 ) -> None:
-    saved_on_mock(window.profile_store, model="mock-max_tokens", max_tokens=300)
+    saved_on_mock(window.profile_store, model="mock-max_tokens", max_tokens=30)
     window.refresh_profiles()
     combo = window.request_pane.provider
     entries = [combo.itemText(i).strip() for i in range(combo.count())]
@@ -208,7 +208,7 @@ def test_picker_lists_profiles_and_presets_and_fills_the_pane(
         "mock",
         "mock-max_tokens",
     )
-    assert values.max_tokens == 300
+    assert values.max_tokens == 30
     assert window.request_pane.key_info.isVisibleTo(window)
     assert not window.request_pane.key_env.isVisibleTo(window)
     outcome = send_and_wait(qtbot, window)

@@ -86,7 +86,9 @@ def test_closing_mid_run_leaves_no_process_or_thread(
     qtbot.mouseClick(win.request_pane.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.stream_view.token_count() >= 3, timeout=10_000)
     pid = win.controller.engine.pid
-    win.close()
+    win.close()  # mid-run, the window asks first (issue 14 item 14)
+    assert win.close_box is not None and win.close_box.isVisible()
+    win._close_anyway.click()
     qtbot.waitUntil(served.done, timeout=10_000)
     assert win.verdict_panel.outcome_label == "interrupted/cancelled"
     try:

@@ -128,7 +128,7 @@ def test_truncated_tool_call_offers_only_more_tokens(qtbot: Any, window: MainWin
     assert outcome.outcome == "tool_calls"
     assert outcome.tool_calls and outcome.tool_calls[0].complete
     assert f"{outcome.tool_calls[0].name}</b>(" in panel.segments.text()
-    assert {r[1] for r in attempt_rows(window)[1:]} == {"more_tokens"}
+    assert {r[1] for r in attempt_rows(window)[1:]} == {"more tokens"}
 
 
 def test_context_window_explains_why_not_continue(qtbot: Any, window: MainWindow) -> None:
