@@ -179,8 +179,12 @@ async def measure(
         load.send()
         return done
 
-    loaded = start_load()
-    await asyncio.sleep(1.0)  # the load is streaming
+    if args.load_tps > 0:
+        loaded = start_load()
+        await asyncio.sleep(1.0)  # the load is streaming
+    else:  # --load-tps 0: the figures with nothing else running
+        loaded = asyncio.get_running_loop().create_future()
+        loaded.set_result(None)
 
     # the CLI under the same load
     save = tmp / "cli.jsonl"
@@ -245,7 +249,7 @@ async def measure(
     outcome = await asyncio.wait_for(done, 60)
     window_writes = json.loads(log_file.read_text().splitlines()[-1])
     window_errors = gap_errors(cumulative(stamps), window_writes)
-    still_loaded = not loaded.done()
+    still_loaded = not loaded.done() or args.load_tps <= 0
     await asyncio.wait_for(loaded, 120)
 
     print(
