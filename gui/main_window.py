@@ -77,6 +77,7 @@ class MainWindow(WindowActionsMixin):
         self._settings = settings
         self._zoom = 1.0
         self._present: tuple[float, QFont, bool] | None = None  # what Present mode restores
+        self._present_sizes: list[int] = []
         self._theme_choice = "system"
         self._theme = LIGHT
         self.profile_store = profile_store if profile_store is not None else ProfileStore()
@@ -359,16 +360,22 @@ class MainWindow(WindowActionsMixin):
             font = QFont(base)
             font.setPointSizeF(base.pointSizeF() * PRESENT_SCALE)
             self._set_app_font(font)
+            self._present_sizes = self.main_split.sizes()
             self.request_pane.setVisible(False)
+            self.statusBar().setVisible(False)
             self.set_zoom(self._zoom * PRESENT_SCALE)
             self.showFullScreen()
+            width = self.screen().availableGeometry().width() if self.screen() else self.width()
+            self.main_split.setSizes([0, int(width * 0.56), int(width * 0.44)])
         else:
             zoom, font, maximized = self._present
             self._present = None
             self._set_app_font(font)
             self.request_pane.setVisible(True)
+            self.statusBar().setVisible(True)
             self.set_zoom(zoom)
             self.showMaximized() if maximized else self.showNormal()
+            self.main_split.setSizes(self._present_sizes)
 
     @staticmethod
     def _set_app_font(font: QFont) -> None:

@@ -3,7 +3,9 @@
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py main
 
 Modes: main, truncated (max_tokens, then Continue), retry (http_429, then Retry), stall,
-pasted (a pasted log), profiles. Optional second argument: light (default) or dark. The
+pasted (a pasted log), profiles, compare (three demo lanes raced three times), history (four
+runs, then the History tab), present (Present mode after a few runs). Optional second
+argument: light (default) or dark. The
 README's own images (main, truncated before Continue, profiles) are written to
 resources/screenshots only in the light theme; with $SHOTS_DIR set, the whole screen is also
 captured there (`import -window root`) as <mode>-<theme>-<W>x<H>.png, for looking at.
@@ -129,6 +131,47 @@ async def main(app, server):
         await asyncio.sleep(0.5)
         readme_shot(dialog, "profiles.png")
         screen_shot(app)
+    elif which == "compare":
+        view = win.compare_view
+        win.views.setCurrentWidget(view)
+        view.add_demo_lanes()
+        view.max_tokens.setValue(300)
+        view.repeat.setValue(3)
+        finished = []
+        view.controller.race_finished.connect(finished.append)
+        view.send_all()
+        await wait_for(lambda: finished, 120)
+        await asyncio.sleep(0.8)
+        readme_shot(win, "compare.png")
+        screen_shot(app)
+    elif which in ("history", "present"):
+        from tests.gui.conftest import FAST
+
+        done = []
+        win.controller.verdict_ready.connect(lambda o: done.append(o))
+        runs = (
+            ("normal", "Explain server-sent events in one paragraph."),
+            ("max_tokens", "Write a long essay on the printing press."),
+            ("reset_mid_stream", "Describe TCP resets."),
+            ("normal", "Summarise HTTP/1.1 chunked encoding."),
+        )
+        for scenario, prompt in runs:
+            limit = 80 if scenario == "max_tokens" else 1024
+            v = replace(FAST, scenario=scenario, tokens=160, tps=400.0, prompt=prompt)
+            win.request_pane.set_values(replace(v, max_tokens=limit))
+            before = len(done)
+            win.send()
+            await wait_for(lambda before=before: len(done) > before, 60)
+        if which == "history":
+            win.views.setCurrentWidget(win.history_panel)
+            await asyncio.sleep(0.8)
+            readme_shot(win, "history.png")
+        else:
+            win.toggle_present()
+            await asyncio.sleep(1.0)
+        screen_shot(app)
+        if which == "present":
+            win.toggle_present()
     elif which == "pasted":
         done = []
         win.controller.verdict_ready.connect(lambda o: done.append(o))
