@@ -206,25 +206,7 @@ async def measure(
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, err = await proc.communicate()
-    if proc.returncode and b"--no-history" in err:  # before the history store landed
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gui.launch",
-            "probe",
-            "--base-url",
-            paced_url,
-            "--dialect",
-            "openai-chat",
-            "--model",
-            "paced",
-            "--save",
-            str(save),
-            cwd=ROOT,
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        await proc.wait()
+    await proc.communicate()
     cli_writes = json.loads(log_file.read_text().splitlines()[-1])
     cli_reads = []
     for line in save.read_text().splitlines():

@@ -30,8 +30,6 @@ from core import (
     Replay,
     ReplayAttempt,
     ReplayFinished,
-    RequestSent,
-    ResponseStarted,
     RunSpec,
     SessionFinished,
     TextDelta,
@@ -209,7 +207,7 @@ class RunController(EventRelay):
                         ),
                         0,
                     )
-                    self._show_exchange(run)
+                    self.show_exchange(run)
                 elif isinstance(item, ReplayFinished):
                     self.flush()
                     parts = tuple((v, "") for v in item.attempt_verdicts) if len(runs) > 1 else ()
@@ -228,23 +226,6 @@ class RunController(EventRelay):
             if self._run is None:
                 self._timer.stop()
                 self._set_busy(False)
-
-    def _show_exchange(self, run: Replay) -> None:
-        req = run.request or {}
-        if req:
-            self.request_sent.emit(
-                RequestSent(
-                    str(req.get("method") or "POST"),
-                    str(req.get("url") or ""),
-                    dict(req.get("headers") or {}),
-                    dict(req.get("body") or {}),
-                )
-            )
-        if run.response:
-            resp = run.response
-            self.response_started.emit(
-                ResponseStarted(int(resp.get("status") or 0), dict(resp.get("headers") or {}))
-            )
 
     async def shutdown(self) -> None:
         """Stop the run and let its end reach the views (up to 5 s), stop the engine (no

@@ -95,10 +95,8 @@ class EventRelay(QObject):
             events, self._events = self._events, []
             self.events_received.emit(events)
 
-    def replay(self, replay: Replay, source: str) -> None:
-        """Show a stream that already happened, through the same signals."""
-        self._offset_ns = self._axis_end_ns = 0
-        self.session_started.emit(SessionStart("replay", True, None, source))
+    def show_exchange(self, replay: Replay) -> None:
+        """A recorded attempt's request and response, as a live one shows them."""
         req = replay.request or {}
         if req:
             self.request_sent.emit(
@@ -114,6 +112,12 @@ class EventRelay(QObject):
             self.response_started.emit(
                 ResponseStarted(int(resp.get("status") or 0), dict(resp.get("headers") or {}))
             )
+
+    def replay(self, replay: Replay, source: str) -> None:
+        """Show a stream that already happened, through the same signals."""
+        self._offset_ns = self._axis_end_ns = 0
+        self.session_started.emit(SessionStart("replay", True, None, source))
+        self.show_exchange(replay)
         self._chunks = [ChunkReceived(i, len(d), d, t) for i, (t, d) in enumerate(replay.chunks)]
         self._wire = list(replay.wire)
         self._events = list(replay.events)
