@@ -18,6 +18,7 @@ messages (batched: at most one frame every `FLUSH_S` while events flow, never on
                   session's verdict is recorded in it) · ("done", run_id)
                   · ("cannot_continue", run_id, why) · ("failed", run_id, why)
                   · ("history", run_id, history_id) · ("history_error", run_id, why)
+                  · ("costs", run_id, [lane cost or None]) just before a race's result
 and the parent's reader adds ("engine_died", returncode) when the pipe ends unexpectedly.
 """
 
@@ -393,7 +394,7 @@ async def _run_one(
 
 
 async def _race_one(run_id: int, kwargs: dict[str, Any], race: Any, out: _Outbox) -> None:
-    from core.live.race import LaneEvent
+    from core.live.race import LaneEvent, RaceFinished
     from core.stream.events import ChunkReceived, Phase, RequestSent, WireEvent
 
     bulky = (ChunkReceived, WireEvent, RequestSent, Phase) if kwargs.get("lean") else ()
@@ -401,6 +402,9 @@ async def _race_one(run_id: int, kwargs: dict[str, Any], race: Any, out: _Outbox
         async for event in race.events():
             if isinstance(event, LaneEvent) and isinstance(event.event, bulky):
                 continue
+            if isinstance(event, RaceFinished):  # priced here: the price data loads slowly
+                lanes = range(len(event.result.plan.lanes))
+                out.send(("costs", run_id, [event.result.lane_cost(i) for i in lanes]))
             out.event(run_id, event)
             if not out.writable.is_set():
                 out.flush()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -43,6 +44,7 @@ class CompareController(QObject):
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.pump)
         self.save_dir: Path | None = None
+        self.costs: list[dict[str, Any] | None] = []  # per lane, when the race has finished
 
     @property
     def busy(self) -> bool:
@@ -61,6 +63,7 @@ class CompareController(QObject):
         root.mkdir(parents=True, exist_ok=True)
         self.save_dir = Path(tempfile.mkdtemp(prefix="race-", dir=root))
         history = {"path": str(self._data_dir / "history.sqlite3")}
+        self.costs = []
         self._race_id = self._engine.start_race(plan, save_dir=str(self.save_dir), history=history)
         self.race_started.emit(plan)
         self.busy_changed.emit(True)
@@ -112,6 +115,8 @@ class CompareController(QObject):
                         self.round_finished.emit(event)
                     elif isinstance(event, RaceFinished):
                         self.race_finished.emit(event.result)
+            elif kind == "costs":
+                self.costs = list(message[2])
             elif kind == "history_error":
                 self.race_failed.emit(f"These runs are not kept in the history: {message[2]}")
             elif kind == "failed":

@@ -57,7 +57,7 @@ class StatsTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.best = QBrush(qcolor("#2ca02c44"))
         self._bold = QFont()
         self._bold.setBold(True)
@@ -103,6 +103,7 @@ class StatsTable(QTableWidget):
                 item.setFont(self._bold)
                 item.setToolTip("best of the lanes")
         self.setSortingEnabled(True)
+        self.resizeColumnsToContents()  # once per update, not on every cell change
 
     def best_row(self, column: str) -> int | None:
         """The row highlighted as best in the column with this header (tests)."""

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -53,6 +53,8 @@ from gui.theme import LIGHT, Theme
 __all__ = ["MAX_LANES", "CompareView", "demo_lanes"]
 
 MAX_LANES = 16
+STATS_MS = 250
+CARDS_MS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,16 @@ class CompareView(QWidget):
         self.cards_box = QWidget()
         self.cards_grid = QGridLayout(self.cards_box)
         self.cards_grid.setContentsMargins(0, 0, 0, 0)
+        # the table is recomputed at most every STATS_MS while runs finish, not once a run
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setSingleShot(True)
+        self._stats_timer.setInterval(STATS_MS)
+        self._stats_timer.timeout.connect(self._refresh_stats)
+        self._pending: dict[int, list] = {}
+        self._cards_timer = QTimer(self)
+        self._cards_timer.setSingleShot(True)
+        self._cards_timer.setInterval(CARDS_MS)
+        self._cards_timer.timeout.connect(self._flush_cards)
         self._build_layout()
         self._connect()
         self._update_buttons()
@@ -327,42 +339,52 @@ class CompareView(QWidget):
 
     def _on_round_started(self, index: int) -> None:
         assert self._plan is not None
+        self._flush_cards()
         self.plot.set_lanes([lane.label for lane in self._plan.lanes])
         for card in self._cards:
             card.new_round()
         self.status.setText(f"Round {index + 1} of {self._plan.repeat}…")
 
     def _on_lane_events(self, events: list) -> None:
-        by_lane: dict[int, list] = {}
+        """Buffered per lane; the cards take them every CARDS_MS (16 text views repainting
+        on every frame cost more than the whole race)."""
         for lane_event in events:
-            by_lane.setdefault(lane_event.lane, []).append(lane_event.event)
-        for lane, inner in by_lane.items():
+            self._pending.setdefault(lane_event.lane, []).append(lane_event.event)
+        if not self._cards_timer.isActive():
+            self._cards_timer.start()
+
+    def _flush_cards(self) -> None:
+        pending, self._pending = self._pending, {}
+        for lane, inner in pending.items():
             if lane < len(self._cards):
                 self._cards[lane].add_events(inner)
 
     def _on_run_finished(self, run: LaneRun) -> None:
+        self._flush_cards()
         self._runs.append(run)
         self.progress.setValue(len(self._runs))
         if run.lane < len(self._cards):
             self._cards[run.lane].show_verdict(run.verdict)
             self.plot.mark_first_byte(run.lane, run.verdict.metrics.ttfb_ms)
-        self._refresh_stats()
+        if not self._stats_timer.isActive():
+            self._stats_timer.start()
 
     def _on_round_finished(self, done: RoundFinished) -> None:
         if done.skew_ms is not None:
             self.status.setText(f"Round {done.index + 1}: start skew {done.skew_ms:.2f} ms")
 
     def _on_race_finished(self, result: RaceResult) -> None:
+        self._stats_timer.stop()
         self._result = result
         self._runs = list(result.runs)
-        self._refresh_stats(with_cost=True)
+        self._refresh_stats()
         skews = [r.skew_ms for r in result.rounds if r.skew_ms is not None]
         skew = f" · start skew max {max(skews):.2f} ms" if skews else ""
         word = "Stopped" if result.stopped else "Done"
         self.status.setText(f"{word}: {len(result.runs)} runs{skew}")
         self._update_buttons()
 
-    def _refresh_stats(self, *, with_cost: bool = False) -> None:
+    def _refresh_stats(self) -> None:
         if self._plan is None:
             return
         definition = self.definitions.currentText()
@@ -370,8 +392,9 @@ class CompareView(QWidget):
         for i, lane in enumerate(self._plan.lanes):
             pairs = [(r.verdict, r.stamps) for r in self._runs if r.lane == i]
             cost, source = "–", "price unknown"
-            if with_cost and self._result is not None:
-                known = self._result.lane_cost(i)
+            costs = self.controller.costs if self._result is not None else []
+            if i < len(costs):
+                known = costs[i]
                 if known is not None:
                     cost, source = f"${known['mean_usd']:.6f}", str(known["source"])
             rows.append(
@@ -391,6 +414,7 @@ class CompareView(QWidget):
         if self.controller.busy or not 2 <= len(runs) <= MAX_LANES:
             return
         plan = RacePlan(tuple(Lane(label, spec) for label, spec, _, _ in runs))
+        self.controller.costs = []  # stored runs carry no price here
         self._on_race_started(plan)
         self._on_round_started(0)
         lane_runs = [
