@@ -65,7 +65,7 @@ class WindowActionsMixin(ProfileActionsMixin):
             has_spec=c.last_spec is not None,
             has_session=c.last_session is not None,
             continue_blocked=shown.continue_blocked if shown is not None else None,
-            recorded=recording is not None and recording.exists(),
+            recorded=c.history_id is not None or (recording is not None and recording.exists()),
             has_timings=self.latency_plot.has_timings(),
             breaker_open_s=open_s,
             breaker_name=name,

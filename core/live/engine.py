@@ -365,8 +365,11 @@ async def _run_one(
     history = kwargs.pop("history", None)
     breaker = kwargs.get("breaker")
     spec = kwargs["previous"].spec if kwargs.get("previous") is not None else kwargs["spec"]
-    saved = RunRecorder(Path(recording)) if recording else None
     kept = _history_recorder(run_id, history, spec, stores, out)
+    saved = None
+    if recording and kept is None:  # the working file only where the history cannot keep it
+        Path(recording).parent.mkdir(parents=True, exist_ok=True)
+        saved = RunRecorder(Path(recording))
     recorder = TeeRecorder(saved, kept) if saved or kept else None
     agen = run_session(cancel=cancel, recorder=recorder, client=client, **kwargs)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 __all__ = ["Cost", "Price", "run_cost"]
 
@@ -72,6 +73,9 @@ def _genai_cost(
     cached: int,
     when: _dt.datetime | None,
 ) -> Cost | None:
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host in ("localhost", "::1") or host.startswith("127.") or base_url == "mock":
+        return None  # a local server or the mock: no price list knows it (and none loads)
     try:
         import genai_prices
         from genai_prices import Usage, calc_price

@@ -124,7 +124,8 @@ class HistoryStore:
                 "SELECT coalesce(max(idx) + 1, 0) FROM attempts WHERE run_id = ?", (run_id,)
             ).fetchone()
             next_idx = row[0]
-        return HistoryRecorder(connect(self.path), run_id, next_idx, spec.api_key)
+        priced = (spec.model, spec.base_url)
+        return HistoryRecorder(connect(self.path), run_id, next_idx, spec.api_key, priced)
 
     def import_session(
         self, saved: SavedSession, *, source: str = "import", verdict: dict[str, Any] | None = None

@@ -99,8 +99,16 @@ def store_verdict(
 class HistoryRecorder:
     """Create with `HistoryStore.recorder(...)`; `run_id` is known at once."""
 
-    def __init__(self, db: sqlite3.Connection, run_id: int, next_idx: int, key: str | None):
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        run_id: int,
+        next_idx: int,
+        key: str | None,
+        priced: tuple[str, str] | None = None,
+    ):
         self._db = db
+        self._priced = priced  # (model, base_url): the run's cost is stored when it ends
         self.run_id = run_id
         self._key = key
         self._key_bytes = key.encode() if key else b""
@@ -235,3 +243,20 @@ class HistoryRecorder:
         store_verdict(
             self._db, self.run_id, verdict, "finished", key=self._key, add_size=self._size
         )
+        cost = self._cost(verdict)
+        if cost is not None:
+            self._db.execute("UPDATE runs SET cost_usd = ? WHERE id = ?", (cost, self.run_id))
+
+    def _cost(self, verdict: dict[str, Any]) -> float | None:
+        """From the session's usage and genai-prices (None when either is unknown)."""
+        if self._priced is None:
+            return None
+        from core.providers.pricing import run_cost
+
+        usage = verdict.get("usage") if isinstance(verdict.get("usage"), dict) else {}
+        ins, outs = usage.get("input_tokens"), usage.get("output_tokens")
+        if not isinstance(ins, int) or not isinstance(outs, int):
+            return None
+        model, base_url = self._priced
+        cost = run_cost(model=model, base_url=base_url, input_tokens=ins, output_tokens=outs)
+        return cost.usd if cost is not None else None

@@ -169,6 +169,7 @@ class RunController(EventRelay):
         self.stop()
         self._run = self._queued = None
         self._spec = self._finished = None
+        self.history_id = None  # File → Save run saves live runs only
         if self._recording is not None:  # File → Save run saves live runs only
             self._recording.unlink(missing_ok=True)
             self._recording = None
@@ -251,7 +252,7 @@ class RunController(EventRelay):
     # --- the engine --------------------------------------------------------------------
 
     def _new_recording(self) -> Path:
-        self._runs_dir.mkdir(parents=True, exist_ok=True)
+        """Where the engine writes this session when the history store cannot keep it."""
         if self._recording is not None:
             self._recording.unlink(missing_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -12,7 +12,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-from core import DiagnoseError, diagnose_bytes
+from core import DiagnoseError, HistoryError, diagnose_bytes
 from gui.run.controller import RunController
 from gui.run.latency_plot import LatencyPlot
 from gui.run.paste_box import PasteBox
@@ -66,14 +66,23 @@ class FilesMixin(QMainWindow):
         return True
 
     def save_run(self, path: Path) -> bool:
+        """The shown session as a saved run: exported from the history store, or copied from
+        the working file the engine wrote when the store could not keep it."""
+        kept = self.controller.history_id
+        store = self.history_panel.store() if kept is not None else None
         source = self.controller.recording_path
-        if source is None or not source.exists():
+        if store is None and (source is None or not source.exists()):
             self.verdict_panel.show_error("Nothing to save: run something first.")
             return False
         try:
-            shutil.copyfile(source, path)
-        except OSError as exc:
-            self.verdict_panel.show_error(f"Cannot save to {path}: {exc.strerror or exc}")
+            if store is not None and kept is not None:
+                path.write_text(store.export([kept], "jsonl"), encoding="utf-8")
+            else:
+                assert source is not None
+                shutil.copyfile(source, path)
+        except (OSError, HistoryError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            self.verdict_panel.show_error(f"Cannot save to {path}: {why}")
             return False
         self.run_stored = True
         self.statusBar().showMessage(f"Saved run to {path}", 5000)

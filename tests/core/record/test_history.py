@@ -391,3 +391,24 @@ def test_compare_keeps_every_run_under_one_group(capsys, mock) -> None:
     assert cli(capsys, *args)[0] == 0
     with store() as s:
         assert {r.compare_group for r in s.list_runs()} == {1, 2} and s.count() == 8
+
+
+def test_a_run_keeps_its_cost_when_a_price_is_known_and_a_dash_when_not() -> None:
+    """The cost column is filled from usage when the run ends: genai-prices knows OpenAI's
+    gpt-4o on its official host; the mock on loopback has no price (null, never 0)."""
+    from core.stream.spec import RunSpec
+
+    kept = HistoryStore.open()
+    verdict = {"outcome": "completed", "detail": "natural", "usage": {}}
+    verdict["usage"] = {"input_tokens": 1000, "output_tokens": 500}
+    ids = []
+    for base_url in ("https://api.openai.com/v1", "http://127.0.0.1:9/v1"):
+        spec = RunSpec("openai-chat", base_url, "gpt-4o", RunSpec.user("price me"))
+        recorder = kept.recorder(spec, source="probe")
+        recorder.session(verdict)
+        recorder.close()
+        ids.append(recorder.run_id)
+    priced, local = (kept.summary(i).cost_usd for i in ids)
+    assert priced is not None and priced > 0
+    assert local is None
+    kept.close()

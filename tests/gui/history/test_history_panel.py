@@ -28,6 +28,9 @@ def test_a_run_is_kept_and_opens_as_it_was(qtbot: Any, window: MainWindow) -> No
     (row,) = panel.model.rows
     assert row.id == window.controller.history_id
     assert row.label == live.label == "completed/natural"
+    # the store keeps the run: no working file is written beside it
+    runs_dir = window.controller.history_path.parent / "runs"
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
     assert panel.model.index(0, 3).data() == "COMPLETED · NATURAL"
     panel.select_rows([0])
     with qtbot.waitSignal(window.controller.verdict_ready, timeout=10_000) as blocker:
