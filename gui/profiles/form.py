@@ -8,6 +8,7 @@ that a model listing fills. Builds a new `Profile` from the one shown with
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
@@ -28,6 +29,7 @@ from core import (
     DIALECTS,
     KeyRef,
     KeyringStatus,
+    Price,
     Profile,
     ProfileError,
     has_key,
@@ -46,6 +48,7 @@ _AUTH_TEXT = {
     "none": "none",
 }
 _KEY_SOURCES = (("keyring", "OS keyring"), ("env", "Environment variable"), ("none", "No key"))
+_PRICES = (("input", "in"), ("output", "out"), ("cached_input", "cached in"))
 _TIMEOUTS = (("connect_s", "Connect"), ("first_byte_s", "First byte"), ("stall_s", "Stall"))
 _TIMEOUTS += (("total_s", "Total"),)
 
@@ -102,6 +105,9 @@ class ProfileForm(QWidget):
         self.max_tokens = spin(0, 1_000_000, 64, special="not sent")
         self.temperature = spin(-0.1, 2.0, 0.1, special="default", dec=1)
         self.timeouts = {key: spin(0, 3600, 1, special="off", dec=1) for key, _ in _TIMEOUTS}
+        # USD per 1M tokens; "–" (the lowest value) means unknown: cost then comes from
+        # genai-prices for official hosts, else it is "–", never 0
+        self.prices = {key: spin(-0.01, 100_000, 0.1, special="–", dec=2) for key, _ in _PRICES}
         self.notes = QLabel("")
         for label in (self.models_note, self.key_status, self.notes):
             label.setObjectName("muted")
@@ -148,6 +154,11 @@ class ProfileForm(QWidget):
             times.addWidget(QLabel(text))
             times.addWidget(self.timeouts[key], 1)
         form.addRow("Timeouts (s)", times)
+        prices = QHBoxLayout()
+        for key, text in _PRICES:
+            prices.addWidget(QLabel(text))
+            prices.addWidget(self.prices[key], 1)
+        form.addRow("Price, USD / 1M tokens", prices)
         form.addRow(self.notes)
         self._form = form
 
@@ -172,6 +183,9 @@ class ProfileForm(QWidget):
         write_field(self.temperature, -0.1 if profile.temperature is None else profile.temperature)
         for key, box in self.timeouts.items():
             write_field(box, getattr(profile.timeouts, key) or 0)
+        for key, box in self.prices.items():
+            value = getattr(profile.price, key) if profile.price is not None else None
+            write_field(box, -0.01 if value is None else value)
         self.notes.setText(profile.notes)
         self.notes.setVisible(bool(profile.notes))
         for widget in self.findChildren(QWidget):
@@ -215,6 +229,29 @@ class ProfileForm(QWidget):
             max_tokens=read_field(self.max_tokens) or None,
             temperature=None if temperature < 0 else round(temperature, 2),
             timeouts=timeouts,
+            price=self._price(),
+        )
+
+    def _price(self) -> Price | None:
+        """The price as edited: input and output together, or neither; the profile's own
+        price object when nothing changed (its date stays)."""
+        values = {
+            k: (None if read_field(b) < 0 else round(read_field(b), 4))
+            for k, b in self.prices.items()
+        }
+        if values["input"] is None and values["output"] is None:
+            if values["cached_input"] is not None:
+                raise ProfileError("Price: a cached-input price needs input and output prices")
+            return None
+        if values["input"] is None or values["output"] is None:
+            raise ProfileError("Price: give both the input and the output price, or neither")
+        old = self._base.price
+        if old is not None and (old.input, old.output, old.cached_input) == tuple(
+            values[k] for k in ("input", "output", "cached_input")
+        ):
+            return old
+        return Price(
+            values["input"], values["output"], values["cached_input"], date.today().isoformat()
         )
 
     def typed_key(self) -> str | None:

@@ -219,3 +219,25 @@ def test_picker_lists_profiles_and_presets_and_fills_the_pane(
     combo.setCurrentIndex(combo.findData("profile:OpenAI"))
     values = window.request_pane.values()
     assert (values.dialect, values.base_url) == ("openai-chat", "https://api.openai.com/v1")
+
+
+def test_a_profile_price_is_edited_saved_and_refused_when_half_given(
+    qtbot: Any, window: MainWindow
+) -> None:
+    store = window.profile_store
+    saved_on_mock(store)
+    window.refresh_profiles()
+    dialog = window.show_profiles()
+    assert dialog.select("Mine")
+    form = dialog.form
+    assert form.prices["input"].text() == "–"  # no price yet
+    write_field(form.prices["input"], 2.5)
+    write_field(form.prices["output"], 10.0)
+    click(qtbot, dialog.save_button)
+    price = store.get("Mine").price
+    assert (price.input, price.output, price.cached_input) == (2.5, 10.0, None)
+    before = store.path.read_bytes()
+    write_field(form.prices["output"], -0.01)  # back to "–": half a price
+    click(qtbot, dialog.save_button)
+    assert "both the input and the output price" in dialog.message.text()
+    assert store.path.read_bytes() == before
