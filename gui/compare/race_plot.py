@@ -31,7 +31,7 @@ class RacePlot(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "time since the lane's request (s)")
         self.plot.setLabel("left", "tokens received")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.legend = self.plot.addLegend(offset=(10, 10))
         self._points: list[Columns] = []
         self._curves: list[pg.PlotDataItem] = []
@@ -58,7 +58,10 @@ class RacePlot(QWidget):
         self._regions = []
         for i, label in enumerate(labels):
             color = LANE_COLORS[i % len(LANE_COLORS)]
-            curve = self.plot.plot([], [], pen=pg.mkPen(color, width=2), name=label)
+            # a 1-px cosmetic pen: wider pens cost Qt's raster engine several ms a curve
+            curve = self.plot.plot([], [], pen=pg.mkPen(color, width=1), name=label)
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
             marks = pg.ScatterPlotItem(size=9, pen=pg.mkPen(color), brush=pg.mkBrush(color))
             self.plot.addItem(marks)
             self._points.append(Columns(capacity=1024, t="f8", n="i8"))
