@@ -106,6 +106,11 @@ class BreakerBook:
             breaker = self._by_key[key] = CircuitBreaker(**self._settings)  # type: ignore[arg-type]
         return breaker
 
+    def put(self, key: str, breaker: CircuitBreaker) -> None:
+        """Keep `breaker` under `key` (a breaker that went to another process by value and
+        came back with what it recorded)."""
+        self._by_key[key] = breaker
+
     def state(self, profile: str, base_url: str) -> BreakerState:
         breaker = self._by_key.get(breaker_key(profile, base_url))
         if breaker is None:

@@ -8,22 +8,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from core import BreakerState, CircuitBreaker, RunSpec
+from core import BreakerBook, BreakerState, CircuitBreaker, RunSpec, breaker_key
 
 __all__ = ["BreakerState", "Breakers", "describe_breaker"]
 
-Key = tuple[str, str]  # (profile name, base URL)
-
-
-class Breakers:
-    """Breakers by (`RunSpec.profile`, base URL), made on first use with core's defaults
-    (5 failures within 5 minutes open it for 30 s). `clock` is the one `run_session` uses
-    (`time.monotonic`). Base URLs passed to `exempt` (the built-in mock's) get none."""
+class Breakers(BreakerBook):
+    """Core's breakers by profile and base URL (`breaker_key`), made on first use with core's
+    defaults (5 failures within 5 minutes open it for 30 s), plus the window's one rule: base
+    URLs passed to `exempt` (the built-in mock's) get none. `clock` is the one `run_session`
+    uses (`time.monotonic`)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, **settings: float) -> None:
-        self._clock = clock
-        self._settings = settings
-        self._by_key: dict[Key, CircuitBreaker] = {}
+        super().__init__(clock, **settings)
         self._exempt: set[str] = set()
 
     def exempt(self, base_urls: Iterable[str]) -> None:
@@ -36,33 +32,17 @@ class Breakers:
         """The breaker a run goes through, or None for the built-in mock."""
         if self.is_exempt(spec.base_url):
             return None
-        key = self.key_of(spec)
-        breaker = self._by_key.get(key)
-        if breaker is None:
-            breaker = self._by_key[key] = CircuitBreaker(**self._settings)  # type: ignore[arg-type]
-        return breaker
+        return self.for_run(spec.profile, spec.base_url)
 
     @staticmethod
-    def key_of(spec: RunSpec) -> Key:
-        return (spec.profile, _norm(spec.base_url))
+    def key_of(spec: RunSpec) -> str:
+        return breaker_key(spec.profile, spec.base_url)
 
-    def put(self, key: Key, breaker: CircuitBreaker) -> None:
-        """Take back the breaker a run used in the engine process (it travels by value)."""
-        self._by_key[key] = breaker
-
-    def state(self, profile: str, base_url: str) -> BreakerState | None:
+    def state(self, profile: str, base_url: str) -> BreakerState | None:  # type: ignore[override]
         """None when exempt; closed when no run went there yet."""
         if self.is_exempt(base_url):
             return None
-        breaker = self._by_key.get((profile, _norm(base_url)))
-        if breaker is None:
-            return BreakerState("closed", 0, 0.0)
-        return breaker.state(self._clock())
-
-    def reset(self, profile: str, base_url: str) -> None:
-        breaker = self._by_key.get((profile, _norm(base_url)))
-        if breaker is not None:
-            breaker.reset()
+        return super().state(profile, base_url)
 
 
 def _norm(url: str) -> str:
