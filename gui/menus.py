@@ -43,6 +43,7 @@ def build_menus(win: QMainWindow) -> tuple[Menus, dict[str, QAction]]:
 
     # Enabled states come from one rule (gui.run.action_rules) through MainWindow.sync_actions.
     add("&File", "&Open run or stream…", win._open_dialog, "Ctrl+O")
+    add("&File", "&Replay saved run…", win._replay_dialog, "Ctrl+Shift+O")
     add("&File", "&Save run…", win._save_dialog, "Ctrl+S", key="save")
     add("&File", "&Export graph as PNG…", win._export_dialog, "Ctrl+E", key="export")
     add("&File", "&Import curl…", win.show_curl_import, "Ctrl+Shift+I")

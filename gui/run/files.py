@@ -56,14 +56,31 @@ class FilesMixin(QMainWindow):
             return False
         return self.open_bytes(data, Path(path).name)
 
-    def open_bytes(self, data: bytes, source: str) -> bool:
+    def open_bytes(self, data: bytes, source: str, speed: float | None = None) -> bool:
+        """Show a saved run, raw body or pasted log: at once, or (`speed` 1, 2, 5) at its
+        recorded pace, a demo with no network."""
         try:
             replay = diagnose_bytes(data)
         except DiagnoseError as exc:
             self.verdict_panel.show_error(f"{source}: {exc}")
             return False
-        self.controller.load_replay(replay, f"{source} ({replay.kind}, {replay.dialect})")
+        self.controller.load_replay(replay, f"{source} ({replay.kind}, {replay.dialect})", speed)
         return True
+
+    def replay_path(self, path: Path, speed: float = 1.0) -> bool:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            self.verdict_panel.show_error(f"Cannot read {path}: {exc.strerror or exc}")
+            return False
+        return self.open_bytes(data, Path(path).name, speed)
+
+    def _replay_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Replay a saved run at its recorded pace", "", "Saved runs (*.jsonl);;All (*)"
+        )
+        if path:
+            self.replay_path(Path(path), self.history_panel.speed.currentData() or 1.0)
 
     def save_run(self, path: Path) -> bool:
         """The shown session as a saved run: exported from the history store, or copied from

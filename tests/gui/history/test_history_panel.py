@@ -100,3 +100,15 @@ def test_replay_at_pace_then_compare_export_import_tag_delete(
     panel.select_rows([0, 1])
     qtbot.mouseClick(panel.buttons["Delete"], Qt.MouseButton.LeftButton)
     assert panel.model.rowCount() == 2
+
+
+def test_a_saved_file_replays_at_its_pace(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    configure(window, tokens=30)
+    live = send_and_wait(qtbot, window).verdict
+    saved = tmp_path / "run.jsonl"
+    assert window.save_run(saved)
+    with qtbot.waitSignal(window.controller.verdict_ready, timeout=10_000) as blocker:
+        assert window.replay_path(saved, 5.0)
+        assert window.controller.busy  # paced: the tokens are still arriving
+    assert blocker.args[0].verdict.label == live.label
+    assert window.stream_view.answer_text() == live.text
