@@ -138,8 +138,6 @@ def _show(store: HistoryStore, args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def _export(store: HistoryStore, args: argparse.Namespace) -> int:
     text = store.export(args.ids, args.format)
     if args.output == "-":

@@ -12,6 +12,7 @@ from core import BreakerBook, BreakerState, CircuitBreaker, RunSpec, breaker_key
 
 __all__ = ["BreakerState", "Breakers", "describe_breaker"]
 
+
 class Breakers(BreakerBook):
     """Core's breakers by profile and base URL (`breaker_key`), made on first use with core's
     defaults (5 failures within 5 minutes open it for 30 s), plus the window's one rule: base
