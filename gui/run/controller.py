@@ -324,7 +324,11 @@ class RunController(EventRelay):
             if not run.started:
                 run.started = True
                 self.session_started.emit(SessionStart(run.kind, run.fresh, run.spec))
-            for event in message[2]:
+            batch = message[2]
+            text = "".join(e.text for e in batch if isinstance(e, TextDelta))
+            if text:  # one string a frame, kept in case the engine dies
+                run.text.append(text)
+            for event in batch:
                 self._handle(run, event)
         elif kind == "cannot_continue":
             self.run_failed.emit(f"Cannot continue: {message[2]}")
@@ -366,8 +370,6 @@ class RunController(EventRelay):
 
     def _handle(self, run: _Run, event: Any) -> None:
         if not isinstance(event, SessionFinished):
-            if isinstance(event, TextDelta):
-                run.text.append(event.text)
             self.relay(event, run.base_ns)
             return
         self.flush()
