@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from core.live.gate import Ticket
+from core.live.netstamp import arrival_ns
 from core.live.transport import aiter_decoded, check_request, httpx_timeout, new_client, why
 from core.providers.keys import scrub
 from core.record.savefile import Recorder
@@ -131,6 +132,7 @@ class _Session:
         self.next_tick = self.start + _TICK_NS
         self.t0: int | None = None
         self.headers_at: int | None = None  # the response headers' arrival (httpx trace)
+        self.last_arrival = self.start  # the latest read's stamp: stamps never go back
         self.pipe = Pipeline(
             spec.dialect, soft_stall_s=spec.timeouts.soft_stall_s, caps=caps, key=spec.api_key
         )
@@ -172,11 +174,15 @@ class _Session:
             self.response = response
             if self.t0 is None:  # HTTP/2 or a transport without the trace event
                 self.t0 = self.start
-            self.queue.put_nowait(("headers", response, self.clock()))
+            net = response.extensions.get("network_stream")
+            headers_at = self._arrived(net)
+            if self.headers_at is None or headers_at < self.headers_at:
+                self.headers_at = max(headers_at, self.t0)  # the read that completed them
+            self.queue.put_nowait(("headers", response, self.headers_at))
             limit = self._body_limit(response)
             size = 0
             async for data in aiter_decoded(response):
-                arrived = self.clock()  # stamped before waiting for room
+                arrived = self._arrived(net)  # stamped before waiting for room
                 await self.room.acquire()
                 self.queue.put_nowait(("chunk", data, arrived))
                 size += len(data)
@@ -203,6 +209,21 @@ class _Session:
             kind = "connect_failed" if self.response is None else "reset"
             reason = f"{type(exc).__name__}: {why(exc)}"
             self.queue.put_nowait(("fail", (kind, reason), self.clock()))
+
+    def _arrived(self, net: Any) -> int:
+        """When the latest read's bytes reached this machine: the kernel's stamp (`netstamp`)
+        moved onto the injected clock, else the clock now. Never before an earlier stamp."""
+        now = self.clock()
+        arrival = arrival_ns(net)
+        if arrival is not None:
+            now = (
+                arrival
+                if self.clock is time.monotonic_ns
+                else now - max(0, time.monotonic_ns() - arrival)
+            )
+        now = max(now, self.last_arrival)
+        self.last_arrival = now
+        return now
 
     def _body_limit(self, response: httpx.Response) -> int | None:
         """A stream is read to its end (its cap is the pipeline's); an error body only as far

@@ -10,20 +10,24 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core.live import netstamp
 from core.stream.spec import HttpRequest, RunSpec
 
 __all__ = ["aiter_decoded", "check_request", "httpx_timeout", "new_client", "why"]
 
 
 def new_client(proxy: str | None = None, verify: bool = True) -> httpx.AsyncClient:
-    """One client per app (its creation costs ~100 ms): pass it to every `run()`."""
-    return httpx.AsyncClient(
+    """One client per app (its creation costs ~100 ms): pass it to every `run()`. Its sockets
+    are stamped by the kernel as bytes arrive (`netstamp`), so a read's time is the network's."""
+    client = httpx.AsyncClient(
         proxy=proxy,
         verify=verify,
         timeout=None,
         follow_redirects=False,
         limits=httpx.Limits(max_keepalive_connections=8),
     )
+    netstamp.install(client)
+    return client
 
 
 def httpx_timeout(spec: RunSpec) -> httpx.Timeout:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -62,10 +63,12 @@ async def _drain(request: web.Request) -> None:
 
 
 @asynccontextmanager
-async def wire_server(replies: dict[str, Reply | list[Reply]]) -> AsyncIterator[WireServer]:
+async def wire_server(
+    replies: dict[str, Reply | list[Reply]], ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[WireServer]:
     """`replies[name]` answers requests under `/name/` (`replies["name/v1/models"]` that one
     path first); a list answers them in turn (its last reply repeats), so a retry can meet a
-    different answer."""
+    different answer. With `ssl_context` it serves HTTPS."""
     server: WireServer
     served: dict[str, int] = {}
 
@@ -103,10 +106,11 @@ async def wire_server(replies: dict[str, Reply | list[Reply]]) -> AsyncIterator[
     app.router.add_route("*", "/{name}/{tail:.*}", handle)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server = WireServer(f"http://127.0.0.1:{port}", replies)
+    scheme = "https" if ssl_context is not None else "http"
+    server = WireServer(f"{scheme}://127.0.0.1:{port}", replies)
     try:
         yield server
     finally:
