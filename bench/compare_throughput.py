@@ -40,7 +40,7 @@ def serve_mock(log_file: str) -> None:
     with start_mock_server() as srv:
         print(json.dumps(srv.base_urls), flush=True)
         sys.stdin.read()
-        Path(log_file).write_text(json.dumps(list(srv.write_log)))
+        Path(log_file).write_text(json.dumps(list(srv.write_spans)))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -50,6 +50,15 @@ def percentile(values: list[float], q: float) -> float:
     k = (len(ordered) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def spans_so_far(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """(returned, body bytes so far, began) per write, as `gui_timing.gap_errors` takes."""
+    total, out = 0, []
+    for returned, size, began in spans:
+        total += size
+        out.append((returned, total, began))
+    return out
 
 
 def lane_reads(saved: str) -> tuple[str | None, list[tuple[int, int]]]:
@@ -152,14 +161,14 @@ async def measure(
     mock.stdin.close()
     mock.wait(30)
     writes = json.loads(log_file.read_text())
-    by_request: dict[str, list[tuple[int, int]]] = {}
-    for t_ns, request_id, nbytes in writes:
-        by_request.setdefault(request_id, []).append((t_ns, nbytes))
+    by_request: dict[str, list[tuple[int, int, int]]] = {}
+    for began, returned, request_id, nbytes in writes:
+        by_request.setdefault(request_id, []).append((returned, nbytes, began))
     errors, worst = [], 0.0
     for run in saved_runs[0]:
         request_id, reads = lane_reads(run.saved)
         log = by_request.get(request_id or "", [])
-        lane_errors = gap_errors(reads, cumulative(log))
+        lane_errors = gap_errors(reads, spans_so_far(log))
         errors += lane_errors
         if lane_errors:
             worst = max(worst, percentile(lane_errors, 0.99))

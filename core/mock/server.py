@@ -62,11 +62,22 @@ class MockState:
         self.fail_counts: dict[str, int] = {}
         self.responses: dict[str, str] = {}  # Responses id → assistant text up to its end
         self.write_log: list[tuple[int, str, int]] = []
+        # (began, returned, request id, bytes) per streamed write: the bytes left within this
+        # span. A server preempted between its clock read and its send (the reader it woke
+        # takes the core) widens the span; a timing bench needs it to tell that from error.
+        self.write_spans: list[tuple[int, int, str, int]] = []
 
-    def log(self, request_id: str, nbytes: int) -> None:
-        self.write_log.append((time.monotonic_ns(), request_id, nbytes))
+    def log(self, request_id: str, nbytes: int) -> int:
+        began = time.monotonic_ns()
+        self.write_log.append((began, request_id, nbytes))
         if len(self.write_log) > WRITE_LOG_LIMIT:  # a long-lived in-process mock (the GUI)
             del self.write_log[: WRITE_LOG_LIMIT // 2]
+        return began
+
+    def sent(self, began: int, request_id: str, nbytes: int) -> None:
+        self.write_spans.append((began, time.monotonic_ns(), request_id, nbytes))
+        if len(self.write_spans) > WRITE_LOG_LIMIT:
+            del self.write_spans[: WRITE_LOG_LIMIT // 2]
 
     def played(self, scenario: str, params: Params, fingerprint: str) -> str:
         """The scenario to play once ``fail_first`` is counted."""
@@ -212,8 +223,9 @@ async def _stream(
             if frame.content:
                 await pacer.wait()
             if frame.data:
-                state.log(rid, len(frame.data))
+                began = state.log(rid, len(frame.data))
                 await resp.write(frame.data)
+                state.sent(began, rid, len(frame.data))
         if plan.ending == "reset":
             await _reset(request)
             return resp

@@ -59,6 +59,11 @@ class MockServer:
         """(monotonic_ns, request id, bytes) for every write, in order."""
         return self._state.write_log
 
+    @property
+    def write_spans(self) -> list[tuple[int, int, str, int]]:
+        """(monotonic_ns before, after, request id, bytes) for every streamed write."""
+        return self._state.write_spans
+
     def stop(self) -> None:
         loop, event = self._loop, self._stop_event
         if loop is not None and event is not None and self._thread.is_alive():
