@@ -1,13 +1,24 @@
 """The race graph: cumulative tokens against time for every lane of the round on screen, one
 colour a lane with a legend, TTFB (○) and TTFT (●) markers, and silences of 2 s or more
-shaded. Points are kept in numpy columns and drawn on a timer, never once per token."""
+shaded. Points are kept in numpy columns and drawn on a timer, never once per token.
+
+A paint of this graph was the Compare view's dearest cost (~35 ms for 16 lanes), and most of
+it followed a change of range: the axes, whose grid lines cross the whole plot, and every
+curve are redrawn then. So while lanes stream, the auto-range grows in steps (a quarter of a
+power of two: at most 25 % headroom) and changes a few times a second, not on every redraw;
+when the race ends it fits the data exactly, as pyqtgraph's own auto-range would. The
+bounds come from the numpy columns (a few numbers a lane), not from asking every item; the
+markers are spots of one scatter item; the axes and the legend paint from a pixmap cache."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from core import RefusalDelta, RunStamps, TextDelta, ThinkingDelta, ToolCallDelta
 from gui.theme import LIGHT, Theme, qcolor
@@ -22,20 +33,47 @@ LANE_COLORS = (
 _CONTENT = (TextDelta, ThinkingDelta, RefusalDelta, ToolCallDelta)
 STALL_S = 2.0
 REDRAW_MS = 50
+MARK_SIZE = 9
+_CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def _step(span: float) -> float:
+    """A quarter of the power of two at or below `span` (1 for an empty span)."""
+    return 2.0 ** (math.floor(math.log2(span)) - 2) if span > 0 else 1.0
+
+
+class _RaceViewBox(pg.ViewBox):
+    """A ViewBox whose auto-range takes the bounds its plot keeps (`bounds`), not the union
+    of every child's data bounds (16 curves and their markers scanned on each update)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bounds: list[list[float] | None] | None = None
+
+    def childrenBounds(
+        self, frac: Any = None, orthoRange: Any = (None, None), items: Any = None
+    ) -> Any:
+        if items is not None or self.bounds is None or orthoRange != (None, None):
+            return super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
+        return [None if b is None else list(b) for b in self.bounds]
 
 
 class RacePlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme = LIGHT
-        self.plot = pg.PlotWidget()
+        self._view_box = _RaceViewBox()
+        self.plot = pg.PlotWidget(viewBox=self._view_box)
         self.plot.setLabel("bottom", "time since the lane's request (s)")
         self.plot.setLabel("left", "tokens received")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setCacheMode(_CACHED)
         self.legend = self.plot.addLegend(offset=(10, 10))
         self._points: list[Columns] = []
         self._curves: list[pg.PlotDataItem] = []
-        self._marks: list[pg.ScatterPlotItem] = []
+        self._spots: list[dict[str, Any]] = []  # TTFB and TTFT markers, every lane
+        self._marks = pg.ScatterPlotItem(size=MARK_SIZE)
         self._last: list[float | None] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._dirty = False
@@ -50,24 +88,38 @@ class RacePlot(QWidget):
     def point_count(self, lane: int) -> int:
         return len(self._points[lane]) if lane < len(self._points) else 0
 
+    def drawn_count(self, lane: int) -> int:
+        """Points the lane's curve holds (tests: the graph shows every point)."""
+        if lane >= len(self._curves):
+            return 0
+        x, _ = self._curves[lane].getOriginalDataset()
+        return 0 if x is None else len(x)
+
+    def marker_count(self) -> int:
+        return len(self._spots)
+
     def set_lanes(self, labels: list[str]) -> None:
         """A new round: one empty curve per lane."""
         self.plot.clear()
         self.legend.clear()
-        self._points, self._curves, self._marks, self._last = [], [], [], []
+        self._points, self._curves, self._last, self._spots = [], [], [], []
         self._regions = []
+        self._marks = pg.ScatterPlotItem(size=MARK_SIZE)
         for i, label in enumerate(labels):
             color = LANE_COLORS[i % len(LANE_COLORS)]
             # a 1-px cosmetic pen: wider pens cost Qt's raster engine several ms a curve
             curve = self.plot.plot([], [], pen=pg.mkPen(color, width=1), name=label)
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
-            marks = pg.ScatterPlotItem(size=9, pen=pg.mkPen(color), brush=pg.mkBrush(color))
-            self.plot.addItem(marks)
             self._points.append(Columns(capacity=1024, t="f8", n="i8"))
             self._curves.append(curve)
-            self._marks.append(marks)
             self._last.append(None)
+        self.plot.addItem(self._marks)
+        for item in self.legend.childItems():  # each sample and label: a pixmap once
+            item.setCacheMode(_CACHED)
+            for child in item.childItems():
+                child.setCacheMode(_CACHED)
+        self._view_box.bounds = None
         self._dirty = True
 
     @Slot(object)
@@ -75,37 +127,40 @@ class RacePlot(QWidget):
         grouped: dict[int, list[float]] = {}
         for lane_event in events:
             if isinstance(lane_event.event, _CONTENT) and lane_event.lane < len(self._points):
-                grouped.setdefault(lane_event.lane, []).append(lane_event.event.t_ns / 1e9)
-        for lane, times in grouped.items():
-            points = self._points[lane]
-            if not len(points):
-                self._mark(lane, times[0], 0, filled=True)  # TTFT
-            start = len(points)
-            last = self._last[lane]
-            for t in times:
-                if last is not None and t - last >= STALL_S:
-                    self._shade(lane, last, t)
-                last = t
-            self._last[lane] = last
-            points.extend(t=times, n=np.arange(start + 1, start + len(times) + 1))
+                grouped.setdefault(lane_event.lane, []).append(lane_event.event.t_ns)
+        for lane, stamps in grouped.items():
+            times = np.asarray(stamps, dtype="f8") / 1e9
+            self._append(lane, times)
         self._dirty = self._dirty or bool(grouped)
+
+    def _append(self, lane: int, times: np.ndarray) -> None:
+        points = self._points[lane]
+        start = len(points)
+        if not start:
+            self._mark(lane, float(times[0]), filled=True)  # TTFT
+        last = self._last[lane]
+        edges = np.concatenate(([times[0] if last is None else last], times))
+        for i in np.flatnonzero(np.diff(edges) >= STALL_S):  # silences only, not every token
+            self._shade(lane, float(edges[i]), float(edges[i + 1]))
+        self._last[lane] = float(times[-1])
+        points.extend(t=times, n=np.arange(start + 1, start + len(times) + 1))
 
     def add_stamps(self, lane: int, stamps: RunStamps) -> None:
         """A recorded run's content stamps as that lane's curve."""
-        times = [t / 1e9 for t in stamps.content_ns]
-        if times and lane < len(self._points):
-            self._mark(lane, times[0], 0, filled=True)
-            self._points[lane].extend(t=times, n=np.arange(1, len(times) + 1))
+        if stamps.content_ns and lane < len(self._points):
+            self._append(lane, np.asarray(stamps.content_ns, dtype="f8") / 1e9)
             self._dirty = True
 
     def mark_first_byte(self, lane: int, ttfb_ms: float | None) -> None:
-        if ttfb_ms is not None and lane < len(self._marks):
-            self._mark(lane, ttfb_ms / 1e3, 0, filled=False)
+        if ttfb_ms is not None and lane < len(self._points):
+            self._mark(lane, ttfb_ms / 1e3, filled=False)
 
-    def _mark(self, lane: int, t: float, n: int, *, filled: bool) -> None:
+    def _mark(self, lane: int, t: float, *, filled: bool) -> None:
         color = LANE_COLORS[lane % len(LANE_COLORS)]
         brush = pg.mkBrush(color) if filled else pg.mkBrush(self._theme.base)
-        self._marks[lane].addPoints([{"pos": (t, n), "brush": brush}])
+        self._spots.append({"pos": (t, 0), "pen": pg.mkPen(color), "brush": brush})
+        self._marks.setData(spots=self._spots)
+        self._dirty = True
 
     def _shade(self, lane: int, start: float, end: float) -> None:
         color = qcolor(LANE_COLORS[lane % len(LANE_COLORS)])
@@ -115,13 +170,40 @@ class RacePlot(QWidget):
         self.plot.addItem(region)
         self._regions.append(region)
 
-    def _redraw(self) -> None:
-        if not self._dirty:
+    def _bounds(self, *, exact: bool) -> list[list[float] | None] | None:
+        """What the curves and markers span, [[t min, t max], [0, n max]]; unless `exact`,
+        widened to the next step so that the range changes only now and then."""
+        lows = [p["t"][0] for p in self._points if len(p)]
+        highs = [p["t"][-1] for p in self._points if len(p)]
+        lows += [spot["pos"][0] for spot in self._spots]
+        highs += [spot["pos"][0] for spot in self._spots]
+        if not lows:
+            return None
+        top = max((len(p) for p in self._points), default=0)
+        t_low, t_high = float(min(lows)), float(max(highs))
+        if exact:
+            return [[t_low, t_high], [0.0, float(top)]]
+        t_step = _step(t_high - t_low)
+        return [
+            [math.floor(t_low / t_step) * t_step, math.ceil(t_high / t_step) * t_step],
+            [0.0, math.ceil(top / _step(top)) * _step(top)],
+        ]
+
+    def _redraw(self, *, exact: bool = False) -> None:
+        if not self._dirty and not exact:
             return
         self._dirty = False
-        for points, curve in zip(self._points, self._curves, strict=True):
-            if len(points):
+        for lane, (points, curve) in enumerate(zip(self._points, self._curves, strict=True)):
+            if len(points) != self.drawn_count(lane):
                 curve.setData(points["t"], points["n"])
+        bounds = self._bounds(exact=exact)
+        if bounds != self._view_box.bounds:
+            self._view_box.bounds = bounds
+            self._view_box.updateAutoRange()
+
+    def flush(self) -> None:
+        """Draw every point now, in a range that fits them exactly (a race's end)."""
+        self._redraw(exact=True)
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme

@@ -375,6 +375,8 @@ class CompareView(QWidget):
 
     def _on_race_finished(self, result: RaceResult) -> None:
         self._stats_timer.stop()
+        self._flush_cards()
+        self.plot.flush()  # every point, markers included, in a range that fits them
         self._result = result
         self._runs = list(result.runs)
         self._refresh_stats()

@@ -60,6 +60,16 @@ def test_a_race_of_three_lanes_fills_cards_graph_and_table(
     # the faster lane has the best tokens/s
     assert table.item(table.best_row("tok/s p50"), 0).text() == "fast"
     assert view.plot.point_count(0) == 30 and view.plot.point_count(1) == 30
+    # the graph drawn when the race ends: every point of the last round, and its markers
+    # (a TTFT for each lane that streamed, a TTFB for each of the round's runs)
+    plot = view.plot
+    assert all(plot.drawn_count(i) == plot.point_count(i) for i in range(3))
+    last_round = [r for r in result.runs if r.round == 1]
+    firsts = sum(r.verdict.metrics.ttfb_ms is not None for r in last_round)
+    assert plot.marker_count() == sum(plot.point_count(i) > 0 for i in range(3)) + firsts
+    (x_low, x_high), (_, y_high) = plot.plot.getViewBox().viewRange()
+    stamps = [t for r in last_round for t in r.stamps.content_ns]
+    assert x_low <= min(stamps) / 1e9 and max(stamps) / 1e9 <= x_high and y_high >= 30
     # another definition recomputes the table from the same stamps
     view.definitions.setCurrentText("llmperf")
     assert table.item(0, 11).text() == "–"  # llmperf has no TPOT
