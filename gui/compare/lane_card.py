@@ -81,14 +81,18 @@ class LaneCard(QFrame):
         self.continue_button.setEnabled(False)
 
     def add_events(self, events: list) -> None:
+        """A batch of the lane's events: its text appended once, its latest figures."""
         text: list[str] = []
+        progress: Progress | None = None
         for event in events:
             if isinstance(event, TextDelta):
                 text.append(event.text)
             elif isinstance(event, Progress):
-                self._show_live(event)
+                progress = event  # only the latest is shown
             elif isinstance(event, SessionFinished):
                 self.session = event
+        if progress is not None:
+            self._show_live(progress)
         if text:
             cursor = self.stream.textCursor()
             cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -105,7 +109,9 @@ class LaneCard(QFrame):
         ttft = f"TTFT {m.ttft_ms:,.0f} ms" if m.ttft_ms is not None else "TTFT –"
         rate = m.output_tokens_per_s
         tps = f"{rate:,.0f} tok/s" if rate is not None else "– tok/s"
-        self.figures.setText(f"{ttft} · {tps}")
+        figures = f"{ttft} · {tps}"
+        if figures != self.figures.text():  # a label's new text re-lays the cards out
+            self.figures.setText(figures)
 
     def show_verdict(self, verdict: Verdict) -> None:
         m = verdict.metrics

@@ -74,6 +74,8 @@ class RacePlot(QWidget):
         self._curves: list[pg.PlotDataItem] = []
         self._spots: list[dict[str, Any]] = []  # TTFB and TTFT markers, every lane
         self._marks = pg.ScatterPlotItem(size=MARK_SIZE)
+        self._marks_dirty = False
+        self._labels: list[str] = []
         self._last: list[float | None] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._dirty = False
@@ -96,31 +98,40 @@ class RacePlot(QWidget):
         return 0 if x is None else len(x)
 
     def marker_count(self) -> int:
-        return len(self._spots)
+        """TTFB and TTFT markers drawn (tests)."""
+        return len(self._marks.getData()[0])
 
     def set_lanes(self, labels: list[str]) -> None:
-        """A new round: one empty curve per lane."""
+        """A new round: one empty curve per lane. The next round of the same lanes (Repeat
+        K) empties the curves it has; only new lanes build curves and legend entries."""
+        self._points = [Columns(capacity=1024, t="f8", n="i8") for _ in labels]
+        self._last = [None] * len(labels)
+        self._spots = []
+        self._marks.clear()
+        for region in self._regions:
+            self.plot.removeItem(region)
+        self._regions = []
+        self._view_box.bounds = None
+        self._dirty = True
+        if labels == self._labels:
+            for curve in self._curves:
+                curve.setData([], [])
+            return
         self.plot.clear()
         self.legend.clear()
-        self._points, self._curves, self._last, self._spots = [], [], [], []
-        self._regions = []
-        self._marks = pg.ScatterPlotItem(size=MARK_SIZE)
+        self._labels, self._curves = list(labels), []
         for i, label in enumerate(labels):
             color = LANE_COLORS[i % len(LANE_COLORS)]
             # a 1-px cosmetic pen: wider pens cost Qt's raster engine several ms a curve
             curve = self.plot.plot([], [], pen=pg.mkPen(color, width=1), name=label)
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
-            self._points.append(Columns(capacity=1024, t="f8", n="i8"))
             self._curves.append(curve)
-            self._last.append(None)
         self.plot.addItem(self._marks)
         for item in self.legend.childItems():  # each sample and label: a pixmap once
             item.setCacheMode(_CACHED)
             for child in item.childItems():
                 child.setCacheMode(_CACHED)
-        self._view_box.bounds = None
-        self._dirty = True
 
     @Slot(object)
     def on_lane_events(self, events: list) -> None:
@@ -159,8 +170,7 @@ class RacePlot(QWidget):
         color = LANE_COLORS[lane % len(LANE_COLORS)]
         brush = pg.mkBrush(color) if filled else pg.mkBrush(self._theme.base)
         self._spots.append({"pos": (t, 0), "pen": pg.mkPen(color), "brush": brush})
-        self._marks.setData(spots=self._spots)
-        self._dirty = True
+        self._marks_dirty = self._dirty = True  # drawn with the curves, all at once
 
     def _shade(self, lane: int, start: float, end: float) -> None:
         color = qcolor(LANE_COLORS[lane % len(LANE_COLORS)])
@@ -196,6 +206,9 @@ class RacePlot(QWidget):
         for lane, (points, curve) in enumerate(zip(self._points, self._curves, strict=True)):
             if len(points) != self.drawn_count(lane):
                 curve.setData(points["t"], points["n"])
+        if self._marks_dirty:
+            self._marks_dirty = False
+            self._marks.setData(spots=self._spots)
         bounds = self._bounds(exact=exact)
         if bounds != self._view_box.bounds:
             self._view_box.bounds = bounds
