@@ -10,15 +10,16 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip
+from PySide6.QtWidgets import QTextEdit, QToolTip
 
+from gui.run.text_window import TextWindow
 from gui.theme import Theme, qcolor
 from gui.widgets.columns import Columns
 
 __all__ = ["TokenPointerMixin"]
 
 
-class TokenPointerMixin(QPlainTextEdit):
+class TokenPointerMixin(TextWindow):
     token_selected = Signal(int)  # global chunk row of the clicked token
     token_activated = Signal(int)  # double-click: show that chunk in the inspector
 
@@ -29,6 +30,7 @@ class TokenPointerMixin(QPlainTextEdit):
 
     def token_at(self, position: int) -> int | None:
         """Index of the token covering a document position, or None."""
+        position = self.to_global(position)
         starts = self._tokens["start"]
         if not len(starts):
             return None
@@ -57,8 +59,9 @@ class TokenPointerMixin(QPlainTextEdit):
             self.setExtraSelections([])
             return
         first, last = int(hits[0]), int(hits[-1])
-        start = int(self._tokens["start"][first])
-        end = int(self._tokens["start"][last] + self._tokens["length"][last])
+        self.show_around(int(self._tokens["start"][first]))  # page it in if need be
+        start = self.to_doc(int(self._tokens["start"][first]))
+        end = self.to_doc(int(self._tokens["start"][last] + self._tokens["length"][last]))
         sel = QTextEdit.ExtraSelection()
         cursor = QTextCursor(self.document())
         cursor.setPosition(start)
@@ -90,11 +93,11 @@ class TokenPointerMixin(QPlainTextEdit):
     def tip_at(self, point: QPoint) -> str:
         """What hovering a viewport point shows: a seam marker's tip (checked first, so the
         token beside it cannot hide it), else the token's timing, else nothing."""
-        pos = self._char_at(point)
+        pos = self.to_global(self._char_at(point))
         for start, length, _, tip in self._markers:
             if tip and start <= pos < start + length:
                 return tip
-        hit = self.token_at(pos)
+        hit = self.token_at(self.to_doc(pos))
         return self.describe_token(hit) if hit is not None else ""
 
     def viewportEvent(self, event: QEvent) -> bool:

@@ -5,7 +5,8 @@ seam marker ⟫ where a continuation joins, whose tooltip names the method and t
 
 Text is appended once per batch (the controller's frame), in runs of equal format, never a
 widget or an object per token. Per-token facts sit in numpy columns; a hover or click is
-resolved by text position with a binary search.
+resolved by text position with a binary search. Qt holds a window of a long answer, the
+whole of it is kept compactly and paged in as the reader scrolls (`TextWindow`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from gui.run.messages import SessionStart, attempt_label
 from gui.run.stream_pointer import TokenPointerMixin
 from gui.run.token_style import (
     DIMMED,
+    HEAT_LIMITS_MS,
     MARKER,
     REFUSAL,
     TEXT,
@@ -82,7 +84,8 @@ class StreamView(TokenPointerMixin):
         self._last_t: int | None = None
         self._last_kind = TEXT
         self._tool_index: int | None = None
-        self._pos = 0
+        self._pos = 0  # the global end of the text shown
+        self._dim_end = 0  # everything before this global position is superseded (dimmed)
 
     # --- what tests and the window read ---------------------------------------------------
 
@@ -102,12 +105,13 @@ class StreamView(TokenPointerMixin):
     @Slot(object)
     def on_session_started(self, start: SessionStart) -> None:
         if start.fresh:
-            self.clear()
+            self._reset_window()
             self._tokens.clear()
             self._chunks.clear()
             self._markers.clear()
             self._answer.clear()
             self._pos, self._last_t, self._last_kind, self._tool_index = 0, None, TEXT, None
+            self._dim_end = 0
             self._attempt_no, self._divider = 0, None
 
     @Slot(object, object)
@@ -210,23 +214,19 @@ class StreamView(TokenPointerMixin):
     def _append(
         self, pieces: list[tuple[str, int, float]], times: list[int], tip: str = ""
     ) -> None:
-        bar = self.verticalScrollBar()
-        follow = bar.value() >= bar.maximum() - 4
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.beginEditBlock()
         starts: list[int] = []
         lengths: list[int] = []
         stamps: list[int] = []
         gaps: list[float] = []
         kinds: list[int] = []
+        runs: list[tuple[str, QTextCharFormat]] = []
         run: list[str] = []
         run_key = (TEXT, 0)
         pos = self._pos
         for (text, kind, gap), t in zip(pieces, times or [-1] * len(pieces), strict=True):
             key = (kind, self._level(kind, gap))
             if key != run_key and run:
-                cursor.insertText("".join(run), self._format(*run_key))
+                runs.append(("".join(run), self._format(*run_key)))
                 run = []
             run_key = key
             run.append(text)
@@ -241,13 +241,50 @@ class StreamView(TokenPointerMixin):
                 kinds.append(kind)
             pos += size
         if run:
-            cursor.insertText("".join(run), self._format(*run_key))
-        cursor.endEditBlock()
-        self._pos = cursor.position()
-        if starts:
+            runs.append(("".join(run), self._format(*run_key)))
+        if starts:  # before the text goes in: a trim finds its boundaries among them
             self._add_tokens(starts, lengths, stamps, gaps, kinds)
-        if follow:
-            bar.setValue(bar.maximum())
+        self._pos = pos
+        self._store_runs(runs)
+
+    # --- the window's pieces (TextWindow) -----------------------------------------------------
+
+    def _boundary(self, position: int) -> int:
+        starts = self._tokens["start"]
+        i = int(np.searchsorted(starts, position, "left"))
+        return int(starts[i]) if i < len(starts) else self._pos
+
+    def _runs(self, start: int, end: int) -> list[tuple[int, int, QTextCharFormat]]:
+        """Tokens and markers tile the text; runs of equal look over [start, end)."""
+        t = self._tokens
+        lo, hi = np.searchsorted(t["start"], [start, end], "left")
+        pos = t["start"][lo:hi].astype(np.int64)
+        kind = t["kind"][lo:hi].astype(np.int64)
+        if self._heat:
+            level = np.searchsorted(np.asarray(HEAT_LIMITS_MS), t["gap"][lo:hi])
+        else:
+            level = np.zeros(len(pos), np.int64)
+        marks = [(s, k) for s, _n, k, _tip in self._markers if start <= s < end]
+        if marks:
+            pos = np.concatenate([pos, [s for s, _ in marks]])
+            kind = np.concatenate([kind, [k for _, k in marks]])
+            level = np.concatenate([level, np.zeros(len(marks), np.int64)])
+            order = np.argsort(pos, kind="stable")
+            pos, kind, level = pos[order], kind[order], level[order]
+        dimmed = pos < self._dim_end
+        kind = np.where(dimmed, DIMMED, kind)
+        level = np.where(dimmed | (kind == MARKER), 0, level)
+        key = kind * 16 + level
+        if not len(pos) or pos[0] > start:  # text before the first piece (never, but safe)
+            pos = np.concatenate([[start], pos])
+            key = np.concatenate([[TEXT * 16], key])
+        cuts = np.flatnonzero(np.diff(key)) + 1
+        firsts = np.concatenate([[0], cuts])
+        bounds = [*pos[firsts].tolist(), end]
+        return [
+            (bounds[i], bounds[i + 1], self._format(int(key[f]) // 16, int(key[f]) % 16))
+            for i, f in enumerate(firsts.tolist())
+        ]
 
     def _add_tokens(
         self, starts: list[int], lengths: list[int], stamps: list[int], gaps: list, kinds: list
@@ -276,19 +313,13 @@ class StreamView(TokenPointerMixin):
         cursor.select(QTextCursor.SelectionType.Document)
         cursor.mergeCharFormat(self._format(DIMMED))
         self._tokens["dim"][:] = True  # still tokens (hover works), shown as superseded
+        self._dim_end = self._pos
 
     def _recolor(self) -> None:
-        """Re-apply every token's format (heat toggled or theme changed)."""
-        cursor = QTextCursor(self.document())
-        cursor.beginEditBlock()
-        t = self._tokens
-        for i in range(len(t)):
-            kind = DIMMED if t["dim"][i] else int(t["kind"][i])
-            cursor.setPosition(int(t["start"][i]))
-            cursor.setPosition(int(t["start"][i] + t["length"][i]), QTextCursor.MoveMode.KeepAnchor)
-            cursor.setCharFormat(self._format(kind, self._level(kind, float(t["gap"][i]))))
-        for start, length, kind, _ in self._markers:
-            cursor.setPosition(start)
-            cursor.setPosition(start + length, QTextCursor.MoveMode.KeepAnchor)
-            cursor.setCharFormat(self._format(kind))
-        cursor.endEditBlock()
+        """Re-draw the window's text in the current look (heat toggled or theme changed)."""
+        if not self._pos:
+            return
+        value = self.verticalScrollBar().value()
+        start, end = self.window
+        self.show_range(start, end)
+        self.verticalScrollBar().setValue(value)
