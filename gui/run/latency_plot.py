@@ -27,6 +27,7 @@ from core import (
     ToolCallDelta,
 )
 from gui.run.messages import SessionOutcome, SessionStart
+from gui.run.peaks import BoundedSeries
 from gui.run.plot_items import (
     MS_BELOW_S,
     TimeAxis,
@@ -37,7 +38,6 @@ from gui.run.plot_items import (
     time_label,
 )
 from gui.theme import LIGHT, Theme, qcolor
-from gui.widgets.columns import Columns
 
 __all__ = ["REDRAW_MS", "LatencyPlot"]
 
@@ -73,8 +73,9 @@ class LatencyPlot(QWidget):
             plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoomed)
         self.gap_curve = self.gap_plot.plot([], [])
         self.count_curve = self.count_plot.plot([], [])
-        self._gaps = Columns(x="f8", gap="f8")
-        self._counts = Columns(x="f8", count="f8")
+        # bounded for drawing: a million-token run holds and redraws ~8,000 points a series
+        self._gaps = BoundedSeries(keep="peak")
+        self._counts = BoundedSeries(keep="last")
         self._items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []  # removed on reset
         self._live_stall: pg.LinearRegionItem | None = None
         self._offset = 0
@@ -116,11 +117,11 @@ class LatencyPlot(QWidget):
 
     def has_timings(self) -> bool:
         """Something timed to plot (and export): not a source without timings."""
-        return len(self._counts) > 0 and not self.no_timings.isVisibleTo(self)
+        return self._counts.count > 0 and not self.no_timings.isVisibleTo(self)
 
     def point_count(self) -> int:
         """Tokens plotted so far (the cumulative series)."""
-        return len(self._counts)
+        return self._counts.count
 
     def drawn_count(self) -> int:
         """Points the curve holds after the last redraw."""
@@ -251,9 +252,9 @@ class LatencyPlot(QWidget):
             xs.append(t / 1e9)
         if xs:
             n = len(xs)
-            self._counts.extend(x=xs, count=np.arange(self._count + 1, self._count + n + 1))
+            self._counts.extend(xs, np.arange(self._count + 1, self._count + n + 1))
             self._count += n
-            self._gaps.extend(x=gx, gap=gy)
+            self._gaps.extend(gx, gy)
             self._max_gap = max(self._max_gap, max(gy, default=0.0))
             self._drop_live_stall()
             self._dirty = True
@@ -380,9 +381,9 @@ class LatencyPlot(QWidget):
 
     def _fit_ranges(self, headroom: float = _HEADROOM) -> None:
         """Grow the ranges in steps, not every frame: a range change redraws every axis."""
-        if not self._follow or not len(self._counts):
+        if not self._follow or self._counts.last_x is None:
             return
-        x_end = float(self._counts["x"][-1])
+        x_end = float(self._counts.last_x)
         if self._live_stall is not None:
             self._x_end = max(self._x_end, self._now)
         x_end = max(x_end, self._x_end)
@@ -401,14 +402,14 @@ class LatencyPlot(QWidget):
             return
         self._dirty = False
         if len(self._gaps) and self._x0 is not None:
-            x, y = step_line(self._x0, self._gaps["x"], self._gaps["gap"])
+            x, y = step_line(self._x0, *self._gaps.arrays())
             fill = 0 if len(x) <= _FILL_LIMIT else None
             if self.gap_curve.opts["fillLevel"] != fill:
                 self.gap_curve.setFillLevel(fill)
             self.gap_curve.setData(x, y)
         else:
             self.gap_curve.setData([], [])
-        self.count_curve.setData(self._counts["x"], self._counts["count"])
+        self.count_curve.setData(*self._counts.arrays())
         self._fit_ranges()
         if self._state:
             self._readout()

@@ -24,7 +24,7 @@ class TokenPointerMixin(TextWindow):
     token_activated = Signal(int)  # double-click: show that chunk in the inspector
 
     _tokens: Columns
-    _chunks: Columns
+    _chunk_count: int
     _markers: list[tuple[int, int, int, str]]  # start, length, kind, tooltip
     _theme: Theme
 
@@ -43,7 +43,7 @@ class TokenPointerMixin(TextWindow):
         t = self._tokens
         chunk = int(t["chunk"][i])
         where = ""
-        if 0 <= chunk < len(self._chunks):
+        if 0 <= chunk < self._chunk_count:
             where = f" · chunk {chunk + 1}"  # the inspector's numbering: from 1, across attempts
         kind = ("text", "reasoning", "refusal", "tool arguments")[int(t["kind"][i])]
         return (

@@ -43,6 +43,8 @@ from gui.widgets.columns import Columns
 
 __all__ = ["StreamView", "seam_tip"]
 
+_RECENT_CHUNKS = 4096
+
 
 def seam_tip(attempt: AttemptStarted) -> str:
     """What a seam marker's hover says: how the continuation was asked for, and with what."""
@@ -71,10 +73,11 @@ class StreamView(TokenPointerMixin):
         self.setFont(self._base_font)
         self._theme = LIGHT
         self._heat = False
-        self._tokens = Columns(
-            start="i4", length="i4", t="i8", gap="f4", chunk="i4", kind="i1", dim="?"
-        )
-        self._chunks = Columns(t="i8", index="i4", attempt="i4")
+        self._tokens = Columns(start="i4", length="i4", t="i8", gap="f4", chunk="i4", kind="i1")
+        # the arrival times of the latest chunks only: a token's chunk is always a recent one
+        self._chunk_count = 0
+        self._recent = np.zeros(0, np.int64)
+        self._recent_row = 0  # the chunk row of _recent[0]
         self._markers: list[tuple[int, int, int, str]] = []  # start, length, kind, tooltip
         self._answer: list[str] = []
         self._offset = 0
@@ -107,7 +110,7 @@ class StreamView(TokenPointerMixin):
         if start.fresh:
             self._reset_window()
             self._tokens.clear()
-            self._chunks.clear()
+            self._chunk_count, self._recent, self._recent_row = 0, np.zeros(0, np.int64), 0
             self._markers.clear()
             self._answer.clear()
             self._pos, self._last_t, self._last_kind, self._tool_index = 0, None, TEXT, None
@@ -145,12 +148,13 @@ class StreamView(TokenPointerMixin):
     def on_chunks_received(self, chunks: list) -> None:
         if chunks:
             self._start_retry_text()
-        n = len(chunks)
-        self._chunks.extend(
-            t=[c.t_ns + self._offset for c in chunks],
-            index=[c.index for c in chunks],
-            attempt=np.full(n, self._attempt),
-        )
+        if not chunks:
+            return
+        times = np.fromiter((c.t_ns for c in chunks), np.int64, len(chunks)) + self._offset
+        kept = self._recent[-_RECENT_CHUNKS:]
+        self._recent = np.concatenate([kept, times])
+        self._recent_row = self._chunk_count - len(kept)
+        self._chunk_count += len(chunks)
 
     @Slot(object)
     def on_events_received(self, events: list) -> None:
@@ -291,11 +295,12 @@ class StreamView(TokenPointerMixin):
     ) -> None:
         """Record the tokens, each with the chunk row whose arrival time it carries."""
         t_arr = np.asarray(stamps, dtype=np.int64)
-        chunk_t = self._chunks["t"]
+        chunk_t = self._recent
         if len(chunk_t):
             rows = np.searchsorted(chunk_t, t_arr, "left")
             exact = (rows < len(chunk_t)) & (chunk_t[np.minimum(rows, len(chunk_t) - 1)] == t_arr)
-            rows = np.where(exact, rows, rows - 1)
+            rows = np.where(exact, rows, rows - 1) + self._recent_row
+            rows = np.where(rows < 0, -1, rows)
         else:
             rows = np.full(len(t_arr), -1)
         self._tokens.extend(
@@ -305,15 +310,13 @@ class StreamView(TokenPointerMixin):
             gap=gaps,
             chunk=rows,
             kind=kinds,
-            dim=np.zeros(len(starts), bool),
         )
 
     def _dim_all(self) -> None:
         cursor = QTextCursor(self.document())
         cursor.select(QTextCursor.SelectionType.Document)
         cursor.mergeCharFormat(self._format(DIMMED))
-        self._tokens["dim"][:] = True  # still tokens (hover works), shown as superseded
-        self._dim_end = self._pos
+        self._dim_end = self._pos  # still tokens (hover works), shown as superseded
 
     def _recolor(self) -> None:
         """Re-draw the window's text in the current look (heat toggled or theme changed)."""
