@@ -99,7 +99,14 @@ async def measure(args: argparse.Namespace, urls: dict[str, str]) -> int:
     timer.setInterval(PROBE_MS)
     timer.timeout.connect(probe)
     done: asyncio.Future = asyncio.get_running_loop().create_future()
-    window.controller.verdict_ready.connect(lambda o: done.done() or done.set_result(o))
+    streaming_peak: list[float] = []  # the window's peak when the verdict arrives
+
+    def on_verdict(outcome: object) -> None:
+        if not done.done():
+            streaming_peak.append(peak_rss_mb(os.getpid()))
+            done.set_result(outcome)
+
+    window.controller.verdict_ready.connect(on_verdict)
     await asyncio.sleep(0.3)  # let the window settle before probing
     started = last = time.perf_counter()
     timer.start()
@@ -127,6 +134,7 @@ async def measure(args: argparse.Namespace, urls: dict[str, str]) -> int:
         f"peak RSS         {rss_mb:,.0f} MB window + {engine_mb:,.0f} MB engine process "
         f"= {rss_mb + engine_mb:,.0f} MB"
     )
+    print(f"{'':17}(the window's peak as the verdict arrived: {streaming_peak[0]:,.0f} MB)")
     await client.aclose()
     return 0 if complete else 1
 

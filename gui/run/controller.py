@@ -13,6 +13,7 @@ time nothing. Events reach the views through `EventRelay`'s signals.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -47,6 +48,11 @@ __all__ = ["FLUSH_MS", "RunController"]
 
 log = logging.getLogger(__name__)
 
+# A frame's share of work on the engine's messages: what is left waits for the next frame
+# (and the engine for room), so a backlog never freezes the window for a long frame.
+PUMP_BUDGET_S = 0.010
+_SLICE = 256  # events relayed between two looks at the clock
+
 
 @dataclass(slots=True)
 class _Run:
@@ -80,6 +86,7 @@ class RunController(EventRelay):
         self._recording: Path | None = None
         self._shown_busy = False
         self._play: asyncio.Task[None] | None = None  # a replay being shown
+        self._backlog: collections.deque[tuple[Any, ...]] = collections.deque()
         self.breakers = Breakers()
         self.probes = ProbeTasks(client, self)
         self._timer = QTimer(self)
@@ -286,14 +293,24 @@ class RunController(EventRelay):
         self._breaker_of[run_id] = Breakers.key_of(spec)
 
     def pump(self) -> None:
-        """Take what the engine sent since the last frame and relay it, batched."""
+        """Relay what the engine sent, batched, for at most `PUMP_BUDGET_S` a frame: the
+        rest stays for the next frame, and the engine is polled again only once it is done
+        (so its backpressure holds)."""
         engine = self._engine
         if engine is None:
             return
-        for message in engine.poll():
+        if not self._backlog:
+            self._backlog.extend(engine.poll())
+        deadline = time.perf_counter() + PUMP_BUDGET_S
+        while self._backlog and time.perf_counter() < deadline:
+            message = self._backlog.popleft()
+            if message[0] == "events" and len(message[2]) > _SLICE:
+                head, rest = message[2][:_SLICE], message[2][_SLICE:]
+                self._backlog.appendleft((message[0], message[1], rest))
+                message = (message[0], message[1], head)
             self._on_message(message)
         self.flush()
-        if self._run is None and self._queued is None:
+        if self._run is None and self._queued is None and not self._backlog:
             self._timer.stop()
 
     def _on_message(self, message: tuple[Any, ...]) -> None:
