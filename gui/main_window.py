@@ -50,6 +50,7 @@ from gui.run.stream_view import StreamView
 from gui.run.token_style import heat_legend
 from gui.run.verdict_panel import VerdictPanel
 from gui.theme import LIGHT, RESOURCES, Theme, apply_theme, theme_for
+from gui.widgets.first_frame import notify_first_frame
 from gui.widgets.lazy_tab import LazyTab
 from gui.window_actions import WindowActionsMixin
 
@@ -64,6 +65,7 @@ PRESENT_SCALE = 2.0
 
 class MainWindow(WindowActionsMixin):
     closed = Signal()  # the user closed the window: the app shuts down
+    first_frame_shown = Signal()  # once, the loop's next turn after the window is first on screen
 
     def __init__(
         self,
@@ -485,6 +487,7 @@ class MainWindow(WindowActionsMixin):
         if not self._fitted:
             self._fitted = True
             self.fit_to_screen()
+            notify_first_frame(self, self.first_frame_shown.emit)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         warning = "" if self._close_confirmed else self.close_warning()

@@ -1,15 +1,22 @@
-"""Compare and History are built when their tab is first shown (start-up builds only the Run
-view), and then work as if they had always been there: the window's wiring, its theme, the
-history listing on showing."""
+"""Start-up builds only what the first frame shows. Compare and History are built when their
+tab is first shown, and then work as if they had always been there (the window's wiring, its
+theme, the history listing on showing); the mock serves, the engine starts and the heap is
+settled once the window is on screen (`first_frame_shown`)."""
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+import qasync
+from PySide6.QtCore import QSettings, Qt
 
+from core import new_client
+from core.mock import listen_mock_server
+from gui.app import build_window, start_deferred
 from gui.main_window import MainWindow
-from tests.gui.conftest import configure, send_and_wait
+from tests.gui.conftest import configure, run_async, send_and_wait
 
 
 def click_tab(qtbot: Any, window: MainWindow, title: str) -> None:
@@ -63,3 +70,29 @@ def test_history_is_built_on_first_show_and_lists_runs(qtbot: Any, window: MainW
     with qtbot.waitSignal(window.controller.verdict_ready, timeout=15_000):
         window.controller.start(window.controller.last_spec)  # type: ignore[arg-type]
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=5_000)
+
+
+def test_the_mock_and_engine_start_once_the_first_frame_is_shown(
+    qtbot: Any, qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    server = listen_mock_server(defaults={"tps": "2000"})
+    client = new_client()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = build_window(client, server.base_urls, tmp_path / "data", settings)
+    try:
+        win.first_frame_shown.connect(start_deferred(win, server))
+        assert win.controller._engine is None  # nothing started before the window shows
+        with qtbot.waitSignal(win.first_frame_shown, timeout=10_000):
+            win.show()
+        assert win.windowHandle().isExposed()
+        assert win.controller._engine is not None  # warmed up
+        configure(win, scenario="normal")
+        assert send_and_wait(qtbot, win).verdict.label == "completed/natural"
+    finally:
+        run_async(qtbot, win.shutdown())
+        run_async(qtbot, client.aclose())
+        win._close_confirmed = True
+        win.close()
+        win.deleteLater()
+        server.stop()
+        gc.unfreeze()  # start_deferred froze the heap: leave later tests a collector as usual
