@@ -42,8 +42,9 @@ if TYPE_CHECKING:
         RoundFinished,
         RoundStarted,
     )
-    from core.live.runner import RunFinished, new_client, run
-    from core.live.session import AttemptStarted, SessionFinished, run_session
+    from core.live.results import AttemptStarted, RunFinished, SessionFinished
+    from core.live.runner import new_client, run
+    from core.live.session import run_session
     from core.providers.curl import (
         CurlImport,
         from_curl,
@@ -153,11 +154,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "RaceResult": ("core.live.race", "RaceResult"),
     "RoundFinished": ("core.live.race", "RoundFinished"),
     "RoundStarted": ("core.live.race", "RoundStarted"),
-    "RunFinished": ("core.live.runner", "RunFinished"),
+    "RunFinished": ("core.live.results", "RunFinished"),
     "new_client": ("core.live.runner", "new_client"),
     "run": ("core.live.runner", "run"),
-    "AttemptStarted": ("core.live.session", "AttemptStarted"),
-    "SessionFinished": ("core.live.session", "SessionFinished"),
+    "AttemptStarted": ("core.live.results", "AttemptStarted"),
+    "SessionFinished": ("core.live.results", "SessionFinished"),
     "run_session": ("core.live.session", "run_session"),
     "CurlImport": ("core.providers.curl", "CurlImport"),
     "from_curl": ("core.providers.curl", "from_curl"),
