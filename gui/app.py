@@ -23,13 +23,37 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from core import ProfileStore, data_dir, new_client
+from core import ProfileStore, data_dir
 from core.mock import SCENARIOS, MockServer, listen_mock_server
 from gui.main_window import MainWindow
 
-__all__ = ["build_window", "main", "serve", "settle_heap", "start_deferred"]
+__all__ = ["SharedClient", "build_window", "main", "serve", "settle_heap", "start_deferred"]
 
 APP_NAME = "StreamScope"
+
+
+class SharedClient:
+    """The app's one HTTP client (`core.new_client()`), made on first use, so importing httpx
+    and setting up TLS are not on the way to the first frame. It stands in for the client:
+    its attributes are the client's (`get` is httpx's GET: hence `instance()`); `aclose()`
+    closes it if it was made."""
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    def instance(self) -> Any:
+        if self._client is None:
+            from core import new_client  # the HTTP stack: after the first frame
+
+            self._client = new_client()
+        return self._client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.instance(), name)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def build_window(
@@ -51,12 +75,16 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def start_deferred(window: MainWindow, server: MockServer) -> Callable[[], None]:
+def start_deferred(
+    window: MainWindow, server: MockServer, client: SharedClient | None = None
+) -> Callable[[], None]:
     """What start-up leaves for after the first frame."""
 
     def work() -> None:
         server.start(wait=False)
         window.controller.warm_up()
+        if client is not None:
+            client.instance()  # so the first probe does not wait for it
         settle_heap()
 
     return work
@@ -90,9 +118,9 @@ def main(argv: Sequence[str]) -> int:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
-            client = new_client()
+            client = SharedClient()
             window = build_window(client, dict(server.base_urls), data_dir(), QSettings())
-            window.first_frame_shown.connect(start_deferred(window, server))
+            window.first_frame_shown.connect(start_deferred(window, server, client))
             return loop.run_until_complete(serve(window, client, list(argv)))
     finally:
         server.stop()

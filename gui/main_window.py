@@ -37,7 +37,6 @@ from core import (
     SessionFinished,
     stamps_of,
 )
-from gui.compare.controller import CompareController
 from gui.menus import build_menus
 from gui.request.build import to_spec
 from gui.request.pane import RequestPane
@@ -55,6 +54,7 @@ from gui.widgets.lazy_tab import LazyTab
 from gui.window_actions import WindowActionsMixin
 
 if TYPE_CHECKING:
+    from gui.compare.controller import CompareController
     from gui.compare.view import CompareView
     from gui.history.panel import HistoryPanel
 
@@ -88,7 +88,8 @@ class MainWindow(WindowActionsMixin):
         self._theme = LIGHT
         self.profile_store = profile_store if profile_store is not None else ProfileStore()
         self.controller = RunController(client, data_dir, self)
-        self.compare_controller = CompareController(data_dir, self)
+        self._data_dir = data_dir
+        self._compare_controller: CompareController | None = None  # made with the Compare tab
         self.controller.breakers.exempt(self._mock_urls.values())
         self._live = False  # the views show a live run (not an opened file)
         self._fitted = False  # fitted to the screen when first shown
@@ -158,6 +159,16 @@ class MainWindow(WindowActionsMixin):
         lay.addWidget(self.views)
         self.setCentralWidget(central)
         self.resize(1560, 940)
+
+    @property
+    def compare_controller(self) -> CompareController:
+        if self._compare_controller is None:
+            from gui.compare.controller import CompareController  # with the tab: see above
+
+            controller = CompareController(self._data_dir, self)
+            controller.race_finished.connect(self._refresh_history_if_shown)
+            self._compare_controller = controller
+        return self._compare_controller
 
     @property
     def compare_view(self) -> CompareView:
@@ -231,8 +242,7 @@ class MainWindow(WindowActionsMixin):
         c.busy_changed.connect(self._on_busy_changed)
         # compare and history: their views' own signals are wired as they are built
         self.views.currentChanged.connect(self._on_view_changed)
-        c.verdict_ready.connect(self._refresh_history_if_shown)
-        self.compare_controller.race_finished.connect(self._refresh_history_if_shown)
+        c.verdict_ready.connect(self._refresh_history_if_shown)  # a race's end: with its controller
         self.views.currentChanged.connect(lambda _=0: self.sync_actions())
         # recovery actions
         self.verdict_panel.retry_requested.connect(self._retry)
@@ -478,7 +488,8 @@ class MainWindow(WindowActionsMixin):
 
     async def shutdown(self) -> None:
         await self.controller.shutdown()
-        self.compare_controller.shutdown()
+        if self._compare_controller is not None:
+            self._compare_controller.shutdown()
         if self.history_tab.built:
             self.history_panel.close_store()
 

@@ -1,7 +1,7 @@
 """Start-up builds only what the first frame shows. Compare and History are built when their
 tab is first shown, and then work as if they had always been there (the window's wiring, its
 theme, the history listing on showing); the mock serves, the engine starts and the heap is
-settled once the window is on screen (`first_frame_shown`)."""
+settled, and the HTTP client is made, once the window is on screen (`first_frame_shown`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Any
 import qasync
 from PySide6.QtCore import QSettings, Qt
 
-from core import new_client
+from core import mock_profile
 from core.mock import listen_mock_server
-from gui.app import build_window, start_deferred
+from gui.app import SharedClient, build_window, start_deferred
 from gui.main_window import MainWindow
 from tests.gui.conftest import configure, run_async, send_and_wait
 
@@ -76,18 +76,26 @@ def test_the_mock_and_engine_start_once_the_first_frame_is_shown(
     qtbot: Any, qloop: qasync.QEventLoop, tmp_path: Path
 ) -> None:
     server = listen_mock_server(defaults={"tps": "2000"})
-    client = new_client()
+    client = SharedClient()
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = build_window(client, server.base_urls, tmp_path / "data", settings)
     try:
-        win.first_frame_shown.connect(start_deferred(win, server))
-        assert win.controller._engine is None  # nothing started before the window shows
+        win.first_frame_shown.connect(start_deferred(win, server, client))
+        # nothing started before the window shows
+        assert win.controller._engine is None and client._client is None
         with qtbot.waitSignal(win.first_frame_shown, timeout=10_000):
             win.show()
         assert win.windowHandle().isExposed()
-        assert win.controller._engine is not None  # warmed up
+        assert win.controller._engine is not None and client._client is not None
         configure(win, scenario="normal")
         assert send_and_wait(qtbot, win).verdict.label == "completed/natural"
+        # the profiles dialog's probes use the shared client
+        profile = mock_profile(server.base_urls["openai-chat"])
+        failures: list[str] = []
+        win.controller.probes.probe_failed.connect(lambda _t, m: failures.append(m))
+        with qtbot.waitSignal(win.controller.probes.models_fetched, timeout=10_000) as got:
+            win.controller.probes.fetch_models("t", profile)
+        assert failures == [] and "mock-normal" in got.args[1]
     finally:
         run_async(qtbot, win.shutdown())
         run_async(qtbot, client.aclose())
@@ -96,3 +104,15 @@ def test_the_mock_and_engine_start_once_the_first_frame_is_shown(
         win.deleteLater()
         server.stop()
         gc.unfreeze()  # start_deferred froze the heap: leave later tests a collector as usual
+
+
+def test_a_shared_client_is_made_on_first_use_and_closed_only_if_made(
+    qtbot: Any, qloop: qasync.QEventLoop
+) -> None:
+    unused = SharedClient()
+    run_async(qtbot, unused.aclose())
+    assert unused._client is None
+    used = SharedClient()
+    assert not used.is_closed  # an attribute of the client: it is made
+    run_async(qtbot, used.aclose())
+    assert used.is_closed
