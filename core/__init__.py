@@ -82,8 +82,9 @@ if TYPE_CHECKING:
     from core.record.diagnose import DiagnoseError, Replay, diagnose_bytes, replay_session
     from core.record.exports import FORMATS as EXPORT_FORMATS
     from core.record.exports import ExportRun, export_runs
-    from core.record.history import HistoryError, HistoryStore, Retention, RunSummary
+    from core.record.history import HistoryStore, Retention, RunSummary
     from core.record.history_recorder import HistoryRecorder
+    from core.record.history_schema import HistoryError
     from core.record.imports import sessions_from_bytes
     from core.record.replay import SPEEDS as REPLAY_SPEEDS
     from core.record.replay import ReplayAttempt, ReplayFinished, aiter_replay, stamps_of
@@ -203,7 +204,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "EXPORT_FORMATS": ("core.record.exports", "FORMATS"),
     "ExportRun": ("core.record.exports", "ExportRun"),
     "export_runs": ("core.record.exports", "export_runs"),
-    "HistoryError": ("core.record.history", "HistoryError"),
+    "HistoryError": ("core.record.history_schema", "HistoryError"),
     "HistoryStore": ("core.record.history", "HistoryStore"),
     "Retention": ("core.record.history", "Retention"),
     "RunSummary": ("core.record.history", "RunSummary"),

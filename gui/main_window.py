@@ -35,7 +35,6 @@ from core import (
     ProfileStore,
     RunSpec,
     SessionFinished,
-    stamps_of,
 )
 from gui.menus import build_menus
 from gui.request.build import to_spec
@@ -332,6 +331,8 @@ class MainWindow(WindowActionsMixin):
 
     @Slot(object)
     def compare_history_runs(self, ids: list[int]) -> None:
+        from core import stamps_of  # core.record.replay: not at start-up
+
         store = self.history_panel.store()
         if store is None:
             return
