@@ -4,6 +4,17 @@ settings and data in a temporary directory, and reports the wall time until the 
 exposed, best and median of N runs. Target (issue 4): ≤ 1.5 s on this machine.
 
     python bench/startup.py [--runs 5]
+
+What the first frame does not need waits for it (the window's `first_frame_shown`, see
+gui/app.py): the mock's socket listens before the window is built but it serves (and imports
+aiohttp) after; the engine process, the HTTP client (httpx) and the heap freeze come after too;
+Compare and History are built when their tab is first shown; `core` loads names on first use.
+What is left before the first frame is mostly PySide6, numpy and pyqtgraph (the Run view's
+latency graph).
+
+The child inherits the environment: with PYTHONDONTWRITEBYTECODE=1 and no __pycache__ the
+project's own modules are compiled on every start (0.1-0.2 s more than with bytecode).
+The machine is shared: compare two trees by interleaving single runs (A, B, A, B, ...).
 """
 
 from __future__ import annotations

@@ -3,7 +3,11 @@
 Shutdown order (QT-NOTES): the app does not quit when the last window closes; the window's
 `closed` signal sets an asyncio.Event, and `serve()` then cancels the run, closes the client
 and returns, so the loop stops with nothing pending. The mock runs in its own thread with its
-own loop and is started before qasync's loop exists.
+own loop; its socket listens before the window is built (the window needs its URLs).
+
+Start-up (bench/startup.py): what the first frame does not need waits until the window is on
+screen (its `first_frame_shown`): the mock's thread (which imports aiohttp) starts serving,
+the engine process starts, and the start-up heap is frozen.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +23,37 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from core import ProfileStore, data_dir, new_client
-from core.mock import SCENARIOS, start_mock_server
+from core import ProfileStore, data_dir
+from core.mock import SCENARIOS, MockServer, listen_mock_server
 from gui.main_window import MainWindow
 
-__all__ = ["build_window", "main", "serve", "settle_heap"]
+__all__ = ["SharedClient", "build_window", "main", "serve", "settle_heap", "start_deferred"]
 
 APP_NAME = "StreamScope"
+
+
+class SharedClient:
+    """The app's one HTTP client (`core.new_client()`), made on first use, so importing httpx
+    and setting up TLS are not on the way to the first frame. It stands in for the client:
+    its attributes are the client's (`get` is httpx's GET: hence `instance()`); `aclose()`
+    closes it if it was made."""
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    def instance(self) -> Any:
+        if self._client is None:
+            from core import new_client  # the HTTP stack: after the first frame
+
+            self._client = new_client()
+        return self._client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.instance(), name)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def build_window(
@@ -45,6 +73,21 @@ def settle_heap() -> None:
     pyqtgraph and numpy start-up heap paused the loop for 50-80 ms (bench/gui_throughput)."""
     gc.collect()
     gc.freeze()
+
+
+def start_deferred(
+    window: MainWindow, server: MockServer, client: SharedClient | None = None
+) -> Callable[[], None]:
+    """What start-up leaves for after the first frame."""
+
+    def work() -> None:
+        server.start(wait=False)
+        window.controller.warm_up()
+        if client is not None:
+            client.instance()  # so the first probe does not wait for it
+        settle_heap()
+
+    return work
 
 
 async def serve(window: MainWindow, client: Any, files: Sequence[str] = ()) -> int:
@@ -70,15 +113,14 @@ def main(argv: Sequence[str]) -> int:
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
-    server = start_mock_server(host="127.0.0.1", port=0)
+    server = listen_mock_server(host="127.0.0.1", port=0)  # serves after the first frame
     try:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
-            client = new_client()
+            client = SharedClient()
             window = build_window(client, dict(server.base_urls), data_dir(), QSettings())
-            window.controller.warm_up()
-            settle_heap()
+            window.first_frame_shown.connect(start_deferred(window, server, client))
             return loop.run_until_complete(serve(window, client, list(argv)))
     finally:
         server.stop()

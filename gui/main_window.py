@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import (
@@ -34,11 +35,7 @@ from core import (
     ProfileStore,
     RunSpec,
     SessionFinished,
-    stamps_of,
 )
-from gui.compare.controller import CompareController
-from gui.compare.view import CompareView
-from gui.history.panel import HistoryPanel
 from gui.menus import build_menus
 from gui.request.build import to_spec
 from gui.request.pane import RequestPane
@@ -51,7 +48,14 @@ from gui.run.stream_view import StreamView
 from gui.run.token_style import heat_legend
 from gui.run.verdict_panel import VerdictPanel
 from gui.theme import LIGHT, RESOURCES, Theme, apply_theme, theme_for
+from gui.widgets.first_frame import notify_first_frame
+from gui.widgets.lazy_tab import LazyTab
 from gui.window_actions import WindowActionsMixin
+
+if TYPE_CHECKING:
+    from gui.compare.controller import CompareController
+    from gui.compare.view import CompareView
+    from gui.history.panel import HistoryPanel
 
 __all__ = ["PRESENT_SCALE", "MainWindow"]
 
@@ -60,6 +64,7 @@ PRESENT_SCALE = 2.0
 
 class MainWindow(WindowActionsMixin):
     closed = Signal()  # the user closed the window: the app shuts down
+    first_frame_shown = Signal()  # once, the loop's next turn after the window is first on screen
 
     def __init__(
         self,
@@ -82,9 +87,8 @@ class MainWindow(WindowActionsMixin):
         self._theme = LIGHT
         self.profile_store = profile_store if profile_store is not None else ProfileStore()
         self.controller = RunController(client, data_dir, self)
-        self.compare_controller = CompareController(data_dir, self)
-        self.compare_view = CompareView(self.compare_controller, self._mock_urls)
-        self.history_panel = HistoryPanel(self.controller.history_path)
+        self._data_dir = data_dir
+        self._compare_controller: CompareController | None = None  # made with the Compare tab
         self.controller.breakers.exempt(self._mock_urls.values())
         self._live = False  # the views show a live run (not an opened file)
         self._fitted = False  # fitted to the screen when first shown
@@ -148,11 +152,49 @@ class MainWindow(WindowActionsMixin):
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.addTab(self.main_split, "Run")
-        self.views.addTab(self.compare_view, "Compare")
-        self.views.addTab(self.history_panel, "History")
+        # Compare and History are built when first shown or used: the first frame is Run's.
+        self.compare_tab = LazyTab(self.views, "Compare", self._build_compare_view)
+        self.history_tab = LazyTab(self.views, "History", self._build_history_panel)
         lay.addWidget(self.views)
         self.setCentralWidget(central)
         self.resize(1560, 940)
+
+    @property
+    def compare_controller(self) -> CompareController:
+        if self._compare_controller is None:
+            from gui.compare.controller import CompareController  # with the tab: see above
+
+            controller = CompareController(self._data_dir, self)
+            controller.race_finished.connect(self._refresh_history_if_shown)
+            self._compare_controller = controller
+        return self._compare_controller
+
+    @property
+    def compare_view(self) -> CompareView:
+        return self.compare_tab.widget
+
+    @property
+    def history_panel(self) -> HistoryPanel:
+        return self.history_tab.widget
+
+    def _build_compare_view(self) -> CompareView:
+        from gui.compare.view import CompareView  # imported with the tab: not at start-up
+
+        view = CompareView(self.compare_controller, self._mock_urls)
+        view.set_theme(self._theme)
+        view.add_lane_requested.connect(self.add_compare_lane)
+        view.open_run_requested.connect(self._open_compare_run)
+        view.run_in_run_view_requested.connect(self._run_compare_lane)
+        return view
+
+    def _build_history_panel(self) -> HistoryPanel:
+        from gui.history.panel import HistoryPanel  # imported with the tab: not at start-up
+
+        panel = HistoryPanel(self.controller.history_path)
+        panel.set_theme(self._theme)
+        panel.open_requested.connect(self.open_history_run)
+        panel.compare_requested.connect(self.compare_history_runs)
+        return panel
 
     def _connect_signals(self) -> None:
         c = self.controller
@@ -197,16 +239,9 @@ class MainWindow(WindowActionsMixin):
         c.run_failed.connect(self.verdict_panel.on_run_failed)
         c.progress_changed.connect(self._on_progress_changed)
         c.busy_changed.connect(self._on_busy_changed)
-        # compare
-        self.compare_view.add_lane_requested.connect(self.add_compare_lane)
-        self.compare_view.open_run_requested.connect(self._open_compare_run)
-        self.compare_view.run_in_run_view_requested.connect(self._run_compare_lane)
-        # history
+        # compare and history: their views' own signals are wired as they are built
         self.views.currentChanged.connect(self._on_view_changed)
-        c.verdict_ready.connect(self._refresh_history_if_shown)
-        self.compare_controller.race_finished.connect(self._refresh_history_if_shown)
-        self.history_panel.open_requested.connect(self.open_history_run)
-        self.history_panel.compare_requested.connect(self.compare_history_runs)
+        c.verdict_ready.connect(self._refresh_history_if_shown)  # a race's end: with its controller
         self.views.currentChanged.connect(lambda _=0: self.sync_actions())
         # recovery actions
         self.verdict_panel.retry_requested.connect(self._retry)
@@ -227,7 +262,7 @@ class MainWindow(WindowActionsMixin):
 
     @Slot()
     def send(self) -> None:
-        if self.views.currentWidget() is self.compare_view:
+        if self.compare_tab.is_current():
             self.compare_view.send_all()
             return
         values = self.request_pane.values()
@@ -251,7 +286,7 @@ class MainWindow(WindowActionsMixin):
     @Slot()
     def stop_current(self) -> None:
         """Esc: stop what the current view runs."""
-        if self.views.currentWidget() is self.compare_view:
+        if self.compare_tab.is_current():
             self.compare_view.stop_all()
         else:
             self.controller.stop()
@@ -270,12 +305,12 @@ class MainWindow(WindowActionsMixin):
 
     @Slot(int)
     def _on_view_changed(self, _index: int) -> None:
-        if self.views.currentWidget() is self.history_panel:
+        if self.history_tab.is_current():
             self.history_panel.refresh()
 
     @Slot(object)
     def _refresh_history_if_shown(self, _what: object = None) -> None:
-        if self.views.currentWidget() is self.history_panel:
+        if self.history_tab.is_current():
             self.history_panel.refresh()
 
     @Slot(int, object)
@@ -296,6 +331,8 @@ class MainWindow(WindowActionsMixin):
 
     @Slot(object)
     def compare_history_runs(self, ids: list[int]) -> None:
+        from core import stamps_of  # core.record.replay: not at start-up
+
         store = self.history_panel.store()
         if store is None:
             return
@@ -404,8 +441,10 @@ class MainWindow(WindowActionsMixin):
         self.stream_view.set_theme(theme)
         self.heat_legend.setText(heat_legend(theme))
         self.latency_plot.set_theme(theme)
-        self.compare_view.set_theme(theme)
-        self.history_panel.set_theme(theme)
+        if self.compare_tab.built:
+            self.compare_view.set_theme(theme)
+        if self.history_tab.built:
+            self.history_panel.set_theme(theme)
         self.verdict_panel.set_theme(theme)
 
     @Slot()
@@ -450,14 +489,17 @@ class MainWindow(WindowActionsMixin):
 
     async def shutdown(self) -> None:
         await self.controller.shutdown()
-        self.compare_controller.shutdown()
-        self.history_panel.close_store()
+        if self._compare_controller is not None:
+            self._compare_controller.shutdown()
+        if self.history_tab.built:
+            self.history_panel.close_store()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
             self.fit_to_screen()
+            notify_first_frame(self, self.first_frame_shown.emit)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         warning = "" if self._close_confirmed else self.close_warning()

@@ -125,8 +125,8 @@ class WindowActionsMixin(ProfileActionsMixin):
             )
 
     def comparing(self) -> bool:
-        views = getattr(self, "views", None)
-        return views is not None and views.currentWidget() is getattr(self, "compare_view", None)
+        tab = getattr(self, "compare_tab", None)  # None while the window is being built
+        return tab is not None and bool(tab.is_current())
 
     def close_warning(self) -> str:
         """Why closing now would lose a run ("" when nothing would be lost)."""

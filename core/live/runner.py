@@ -20,13 +20,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from core.live.gate import Ticket
 from core.live.netstamp import arrival_ns
+from core.live.results import RunFinished
 from core.live.transport import aiter_decoded, check_request, httpx_timeout, new_client, why
 from core.providers.keys import scrub
 from core.record.savefile import Recorder
@@ -46,16 +47,6 @@ Clock = Callable[[], int]
 _ERROR_BODY_LIMIT = 64 * 1024
 _TICK_NS = 250_000_000  # Progress at ~4 Hz
 _QUEUE_READS = 64  # reads the pump may run ahead of the consumer (backpressure, not a buffer)
-
-
-@dataclass(frozen=True, slots=True)
-class RunFinished:
-    verdict: Verdict
-    transport: str
-    total_ns: int | None
-    request: HttpRequest  # redacted
-    t_ns: int = 0
-    t0_abs_ns: int | None = None  # t0 on the injected clock (to line up with other clocks)
 
 
 async def run(

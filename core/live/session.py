@@ -22,46 +22,14 @@ from core.live.breaker import CircuitBreaker
 from core.live.continuation import CannotContinue, build_continuation, more_tokens, stitch
 from core.live.gate import Ticket
 from core.live.policy import Retry, RetryPolicy, decide
-from core.live.runner import Clock, RunFinished, run
+from core.live.results import AttemptStarted, RunFinished, SessionFinished
+from core.live.runner import Clock, run
 from core.record.savefile import Recorder
 from core.stream.outcome import Verdict, not_sent
 from core.stream.spec import RunSpec
 from core.stream.verdict import SessionMetrics
 
 __all__ = ["AttemptStarted", "SessionFinished", "combine", "run_session"]
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptStarted:
-    attempt: int  # 0-based across the session
-    segment: int
-    kind: str  # first | retry | continue | more_tokens
-    method: str  # how a continuation was asked for; "" otherwise
-    waited_s: float
-    reason: str
-    offset_ns: int  # where this run's t0 sits on the session's time axis
-    spec: RunSpec
-
-    def describe(self) -> str:
-        if self.kind == "retry":
-            return f"retry {self.attempt} after {self.waited_s:.2f} s: {self.reason}"
-        if self.kind == "continue":
-            return f"continue (segment {self.segment + 1}, {self.method})"
-        return self.kind
-
-
-@dataclass(frozen=True, slots=True)
-class SessionFinished:
-    verdict: Verdict  # the whole session's (final segment's, with the stitched text)
-    runs: tuple[RunFinished, ...]
-    parts: tuple[tuple[Verdict, str], ...] = ()  # each segment's verdict and method
-    text: str = ""  # the stitched answer
-    spec: RunSpec | None = None  # the original request (Continue builds on it)
-    attempts: tuple[dict[str, Any], ...] = ()
-
-    @property
-    def segment_verdicts(self) -> tuple[Verdict, ...]:
-        return tuple(v for v, _ in self.parts)
 
 
 async def run_session(

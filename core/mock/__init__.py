@@ -14,6 +14,13 @@ and one writer per dialect (``openai_chat``, ``responses``, ``anthropic``, ``gem
 """
 
 from .scenarios import SCENARIO_NOTES, SCENARIOS
-from .thread import MockServer, serve_forever, start_mock_server
+from .thread import MockServer, listen_mock_server, serve_forever, start_mock_server
 
-__all__ = ["SCENARIOS", "SCENARIO_NOTES", "MockServer", "serve_forever", "start_mock_server"]
+__all__ = [
+    "SCENARIOS",
+    "SCENARIO_NOTES",
+    "MockServer",
+    "listen_mock_server",
+    "serve_forever",
+    "start_mock_server",
+]

@@ -8,8 +8,6 @@ suffix is matched. Non-streaming requests: OpenAI chat and Ollama answer one JSO
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import itertools
 import json
 import random
 import re
@@ -24,8 +22,9 @@ from . import ollama, openai_chat, wire
 from .auth import auth_problem
 from .inbound import RequestError, parse_inbound
 from .plan import HttpFault, Plan, build_plan
-from .scenarios import FAULT_SCENARIOS, ParamError, Params, parse_params, scenario_for
+from .scenarios import ParamError, Params, parse_params, scenario_for
 from .script import match_partial
+from .state import MockState
 
 _GEMINI_RE = re.compile(r"/v1(?:beta|alpha)?/models/([^/]+?):streamGenerateContent$")
 _SUFFIXES = (
@@ -48,44 +47,6 @@ def route_for(path: str) -> tuple[str, str, str | None] | None:
         if path.endswith(suffix):
             return method, dialect, None
     return None
-
-
-WRITE_LOG_LIMIT = 500_000  # entries; the oldest half is dropped past it
-
-
-class MockState:
-    """What lives as long as the server: counters, fail_first counts, responses, write log."""
-
-    def __init__(self, defaults: Params) -> None:
-        self.defaults = defaults
-        self.counter = itertools.count(1)
-        self.fail_counts: dict[str, int] = {}
-        self.responses: dict[str, str] = {}  # Responses id → assistant text up to its end
-        self.write_log: list[tuple[int, str, int]] = []
-        # (began, returned, request id, bytes) per streamed write: the bytes left within this
-        # span. A server preempted between its clock read and its send (the reader it woke
-        # takes the core) widens the span; a timing bench needs it to tell that from error.
-        self.write_spans: list[tuple[int, int, str, int]] = []
-
-    def log(self, request_id: str, nbytes: int) -> int:
-        began = time.monotonic_ns()
-        self.write_log.append((began, request_id, nbytes))
-        if len(self.write_log) > WRITE_LOG_LIMIT:  # a long-lived in-process mock (the GUI)
-            del self.write_log[: WRITE_LOG_LIMIT // 2]
-        return began
-
-    def sent(self, began: int, request_id: str, nbytes: int) -> None:
-        self.write_spans.append((began, time.monotonic_ns(), request_id, nbytes))
-        if len(self.write_spans) > WRITE_LOG_LIMIT:
-            del self.write_spans[: WRITE_LOG_LIMIT // 2]
-
-    def played(self, scenario: str, params: Params, fingerprint: str) -> str:
-        """The scenario to play once ``fail_first`` is counted."""
-        if scenario not in FAULT_SCENARIOS or params.fail_first == 0:
-            return scenario
-        key = hashlib.sha256(f"{scenario}\n{fingerprint}".encode()).hexdigest()
-        self.fail_counts[key] = count = self.fail_counts.get(key, 0) + 1
-        return scenario if count <= params.fail_first else "normal"
 
 
 STATE = web.AppKey("mock_state", MockState)

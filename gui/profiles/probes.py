@@ -14,15 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core import (
-    Profile,
-    ProfileError,
-    RunSpec,
-    SessionFinished,
-    fetch_models,
-    mask_secret,
-    run_session,
-)
+from core import Profile, ProfileError, RunSpec, SessionFinished, mask_secret
 
 __all__ = ["ProbeTasks"]
 
@@ -78,6 +70,8 @@ class ProbeTasks(QObject):
             self.probe_failed.emit(token, mask_secret(message, secret))
 
     async def _test(self, token: str, spec: RunSpec) -> None:
+        from core import run_session  # the HTTP stack loads with the first probe, not at start-up
+
         agen = run_session(spec, client=self._client)
         verdict = None
         try:
@@ -94,5 +88,7 @@ class ProbeTasks(QObject):
         # is made by core when the shared client would not honour them (as the runner does)
         shared = profile.proxy is None and profile.verify_tls
         client = self._client if shared else None
+        from core import fetch_models  # as run_session above
+
         models = await fetch_models(profile, client=client, api_key=api_key)
         self.models_fetched.emit(token, models)

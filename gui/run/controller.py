@@ -20,7 +20,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -28,13 +28,9 @@ from core import (
     AttemptStarted,
     CannotContinue,
     EngineClient,
-    Replay,
-    ReplayAttempt,
-    ReplayFinished,
     RunSpec,
     SessionFinished,
     TextDelta,
-    aiter_replay,
     build_continuation,
     engine_failed,
     more_tokens,
@@ -43,6 +39,9 @@ from gui.profiles.probes import ProbeTasks
 from gui.run.breakers import Breakers
 from gui.run.messages import SessionOutcome, SessionStart
 from gui.run.relay import FLUSH_MS, EventRelay
+
+if TYPE_CHECKING:
+    from core import Replay  # core.record.diagnose: loaded when a file is first opened
 
 __all__ = ["FLUSH_MS", "RunController"]
 
@@ -194,6 +193,8 @@ class RunController(EventRelay):
         return self._play is not None and not self._play.done()
 
     async def _replay(self, replay: Replay, source: str, speed: float | None) -> None:
+        from core import ReplayAttempt, ReplayFinished, aiter_replay  # as Replay above
+
         self._offset_ns = self._axis_end_ns = 0
         self.session_started.emit(SessionStart("replay", True, None, source))
         self._timer.start()

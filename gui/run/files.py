@@ -12,7 +12,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-from core import DiagnoseError, HistoryError, diagnose_bytes
+from core import HistoryError
 from gui.run.controller import RunController
 from gui.run.latency_plot import LatencyPlot
 from gui.run.paste_box import PasteBox
@@ -59,6 +59,8 @@ class FilesMixin(QMainWindow):
     def open_bytes(self, data: bytes, source: str, speed: float | None = None) -> bool:
         """Show a saved run, raw body or pasted log: at once, or (`speed` 1, 2, 5) at its
         recorded pace, a demo with no network."""
+        from core import DiagnoseError, diagnose_bytes  # with the first file, not at start-up
+
         try:
             replay = diagnose_bytes(data)
         except DiagnoseError as exc:

@@ -9,7 +9,7 @@ The `RunController` builds on this and owns the tasks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -18,13 +18,15 @@ from core import (
     ChunkReceived,
     Phase,
     Progress,
-    Replay,
     RequestSent,
     ResponseStarted,
     RunFinished,
     WireEvent,
 )
 from gui.run.messages import SessionOutcome, SessionStart
+
+if TYPE_CHECKING:
+    from core import Replay  # core.record.diagnose: loaded when a file is first opened
 
 __all__ = ["FLUSH_MS", "EventRelay"]
 

@@ -1,0 +1,118 @@
+"""Start-up builds only what the first frame shows. Compare and History are built when their
+tab is first shown, and then work as if they had always been there (the window's wiring, its
+theme, the history listing on showing); the mock serves, the engine starts and the heap is
+settled, and the HTTP client is made, once the window is on screen (`first_frame_shown`)."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+import qasync
+from PySide6.QtCore import QSettings, Qt
+
+from core import mock_profile
+from core.mock import listen_mock_server
+from gui.app import SharedClient, build_window, start_deferred
+from gui.main_window import MainWindow
+from tests.gui.conftest import configure, run_async, send_and_wait
+
+
+def click_tab(qtbot: Any, window: MainWindow, title: str) -> None:
+    bar = window.views.tabBar()
+    (index,) = [i for i in range(bar.count()) if bar.tabText(i) == title]
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert window.views.currentIndex() == index
+
+
+def test_start_up_builds_neither_compare_nor_history(window: MainWindow) -> None:
+    assert not window.compare_tab.built and not window.history_tab.built
+    assert [window.views.tabText(i) for i in range(window.views.count())] == [
+        "Run",
+        "Compare",
+        "History",
+    ]
+    assert not window.comparing()
+
+
+def test_compare_is_built_on_first_show_and_adds_lanes(qtbot: Any, window: MainWindow) -> None:
+    window.set_theme_choice("dark")
+    click_tab(qtbot, window, "Compare")
+    assert window.compare_tab.built
+    view = window.compare_view
+    assert window.views.currentWidget() is view and view.isVisible()
+    assert window.comparing()
+    assert view._theme is window._theme  # the theme chosen before it existed
+    # its signals reach the window: "Add lane from request pane" takes the Run view's request
+    configure(window, scenario="normal")
+    qtbot.mouseClick(view.add_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.add_button, Qt.MouseButton.LeftButton)
+    assert view.lane_count == 2
+    assert view.send_button.isEnabled()
+    click_tab(qtbot, window, "Run")
+    click_tab(qtbot, window, "Compare")
+    assert window.compare_view is view and view.lane_count == 2  # built once
+
+
+def test_history_is_built_on_first_show_and_lists_runs(qtbot: Any, window: MainWindow) -> None:
+    configure(window, prompt="remember the lazy tab")
+    send_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: window.controller.history_id is not None, timeout=5_000)
+    assert not window.history_tab.built
+    click_tab(qtbot, window, "History")
+    assert window.history_tab.built
+    panel = window.history_panel
+    assert window.views.currentWidget() is panel and panel.isVisible()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=5_000)
+    assert panel.model.rows[0].id == window.controller.history_id
+    # a run finished while History is shown refreshes it, as before
+    with qtbot.waitSignal(window.controller.verdict_ready, timeout=15_000):
+        window.controller.start(window.controller.last_spec)  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=5_000)
+
+
+def test_the_mock_and_engine_start_once_the_first_frame_is_shown(
+    qtbot: Any, qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    server = listen_mock_server(defaults={"tps": "2000"})
+    client = SharedClient()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = build_window(client, server.base_urls, tmp_path / "data", settings)
+    try:
+        win.first_frame_shown.connect(start_deferred(win, server, client))
+        # nothing started before the window shows
+        assert win.controller._engine is None and client._client is None
+        with qtbot.waitSignal(win.first_frame_shown, timeout=10_000):
+            win.show()
+        assert win.windowHandle().isExposed()
+        assert win.controller._engine is not None and client._client is not None
+        configure(win, scenario="normal")
+        assert send_and_wait(qtbot, win).verdict.label == "completed/natural"
+        # the profiles dialog's probes use the shared client
+        profile = mock_profile(server.base_urls["openai-chat"])
+        failures: list[str] = []
+        win.controller.probes.probe_failed.connect(lambda _t, m: failures.append(m))
+        with qtbot.waitSignal(win.controller.probes.models_fetched, timeout=10_000) as got:
+            win.controller.probes.fetch_models("t", profile)
+        assert failures == [] and "mock-normal" in got.args[1]
+    finally:
+        run_async(qtbot, win.shutdown())
+        run_async(qtbot, client.aclose())
+        win._close_confirmed = True
+        win.close()
+        win.deleteLater()
+        server.stop()
+        gc.unfreeze()  # start_deferred froze the heap: leave later tests a collector as usual
+
+
+def test_a_shared_client_is_made_on_first_use_and_closed_only_if_made(
+    qtbot: Any, qloop: qasync.QEventLoop
+) -> None:
+    unused = SharedClient()
+    run_async(qtbot, unused.aclose())
+    assert unused._client is None
+    used = SharedClient()
+    assert not used.is_closed  # an attribute of the client: it is made
+    run_async(qtbot, used.aclose())
+    assert used.is_closed
