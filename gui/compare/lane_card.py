@@ -36,9 +36,10 @@ class LaneCard(QFrame):
         self.setObjectName("laneCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setToolTip("Double-click: open this lane's last run in the Run view and inspector")
-        color = LANE_COLORS[lane % len(LANE_COLORS)]
-        self.title = QLabel(f"<b style='color:{color}'>■</b> <b>{label}</b> · {model}")
+        self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self._lane_key = (label, model)
+        self._set_title()
         self.figures = QLabel("–")
         self.figures.setObjectName("muted")
         self.stream = QPlainTextEdit()
@@ -71,6 +72,29 @@ class LaneCard(QFrame):
         col.addLayout(head)
         col.addWidget(self.stream)
         col.addLayout(foot)
+
+    @property
+    def lane_key(self) -> tuple[str, str]:
+        """(label, model) of the lane this card shows."""
+        return self._lane_key
+
+    def _set_title(self) -> None:
+        color = LANE_COLORS[self.lane % len(LANE_COLORS)]
+        label, model = self._lane_key
+        self.title.setText(f"<b style='color:{color}'>■</b> <b>{label}</b> · {model}")
+
+    def set_lane(self, label: str, model: str) -> None:
+        """This card now shows another lane (the same place in the race): retitled and
+        emptied; the same lane keeps what it shows."""
+        if (label, model) == self._lane_key:
+            return
+        self._lane_key = (label, model)
+        self._set_title()
+        self.new_round()
+        self.chip.setText("waiting")
+        self.chip.setToolTip("")
+        self.figures.setText("–")
+        self.session = None
 
     def new_round(self) -> None:
         self.stream.clear()
