@@ -44,6 +44,11 @@ class LaneCards(QWidget):
         """The shown cards, one per lane, in lane order."""
         return self._pool[: self._count]
 
+    @property
+    def pending(self) -> bool:
+        """Whether some card has events or a verdict still to show."""
+        return bool(self._pending or self._verdicts)
+
     def set_lanes(self, lanes: list[tuple[str, str]]) -> None:
         """A card per (label, model): the cards already made are reused (one whose lane
         changed is retitled and reset), new ones made, the rest hidden."""

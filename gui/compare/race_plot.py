@@ -250,6 +250,12 @@ class RacePlot(QWidget):
             self._marks_dirty = False
             self._marks.setData(spots=self._spots)
         bounds = self._bounds(exact=exact)
+        shown = self._view_box.bounds
+        if not exact and bounds and shown and bounds[0] != shown[0] and bounds[1] != shown[1]:
+            # one axis's range a redraw: each change re-renders that axis's cached picture,
+            # grid lines across the plot (~10 ms in a race); the other at the next redraw
+            bounds = [bounds[0], shown[1]]
+            self._dirty = True
         if bounds != self._view_box.bounds:
             self._view_box.bounds = bounds
             self._view_box.updateAutoRange()

@@ -91,6 +91,7 @@ class CompareView(QWidget):
     add_lane_requested = Signal()  # the window answers with add_lane(label, spec)
     open_run_requested = Signal(str)  # a saved-run file to show in the Run view
     run_in_run_view_requested = Signal(object, object)  # RunSpec, SessionFinished | None
+    race_shown = Signal()  # a finished race's cards, graph and table all on screen
 
     def __init__(self, controller: CompareController, mock_urls: dict[str, str]) -> None:
         super().__init__()
@@ -156,6 +157,7 @@ class CompareView(QWidget):
         self._frame_timer.setInterval(FRAME_MS)
         self._frame_timer.timeout.connect(self._on_frame)
         self._graph_turn = True
+        self._finishing = False  # a race has its result; its last frames are being shown
         self._build_layout()
         self._connect()
         self._update_buttons()
@@ -330,7 +332,7 @@ class CompareView(QWidget):
         # the lanes' cards are there already (`_lanes_changed`); runs from the history
         # bring their own lanes
         self.lane_cards.set_lanes([(lane.label, lane.spec.model) for lane in plan.lanes])
-        self._graph_turn = True
+        self._graph_turn, self._finishing = True, False
         self._frame_timer.start()
         self.progress.setRange(0, len(plan.lanes) * plan.repeat)
         self.progress.setValue(0)
@@ -348,11 +350,16 @@ class CompareView(QWidget):
         """The graph on one tick, a group of cards on the next: never both in one frame."""
         graph, self._graph_turn = self._graph_turn, not self._graph_turn
         if graph:
-            self.plot.redraw()
+            if self._finishing:
+                self.plot.flush()  # every point, markers included, in a range that fits them
+            else:
+                self.plot.redraw()
             return
-        self.lane_cards.flush_group()
-        if self.progress.value() != len(self._runs):  # setValue repaints the bar at once
-            self.progress.setValue(len(self._runs))
+        if self.lane_cards.flush_group() or not self._finishing:
+            if self.progress.value() != len(self._runs):  # setValue repaints the bar at once
+                self.progress.setValue(len(self._runs))
+        elif not self.lane_cards.pending:
+            self._finish_frame()
 
     def _on_run_finished(self, run: LaneRun) -> None:
         self._runs.append(run)
@@ -366,28 +373,41 @@ class CompareView(QWidget):
             self.status.setText(f"Round {done.index + 1}: start skew {done.skew_ms:.2f} ms")
 
     def _on_race_finished(self, result: RaceResult) -> None:
+        """The result at once; what is left to show (the graph fitted, the cards' last
+        text and verdicts, then the table) on the next frames, one part a frame, as the
+        race's: together they blocked the loop for ~60 ms. `race_shown` follows."""
         self._stats_timer.stop()
-        self._end_frames()
-        self.plot.flush()  # every point, markers included, in a range that fits them
+        self._show_result(result)
+        self._finishing = True
+
+    def _show_result(self, result: RaceResult) -> None:
         self._result = result
         self._runs = list(result.runs)
-        self._refresh_stats()
         skews = [r.skew_ms for r in result.rounds if r.skew_ms is not None]
         skew = f" · start skew max {max(skews):.2f} ms" if skews else ""
         word = "Stopped" if result.stopped else "Done"
         self.status.setText(f"{word}: {len(result.runs)} runs{skew}")
         self._update_buttons()
 
+    def _finish_frame(self) -> None:
+        """A card tick of a finished race with no card left to flush: the table, last."""
+        self._frame_timer.stop()
+        self._finishing = False
+        self.progress.setValue(len(self._runs))
+        self._refresh_stats()
+        self.race_shown.emit()
+
     def _on_busy_changed(self, busy: bool) -> None:
-        if not busy:  # after the result, or when the engine died without one
+        if not busy and not self._finishing:  # the engine died: no result to wait for
             self._end_frames()
         self._update_buttons()
 
     def _end_frames(self) -> None:
-        """The race is over: every card and point shown now, no more frame ticks."""
+        """Every card and point shown now, no more frame ticks."""
         self._frame_timer.stop()
+        self._finishing = False
         self.lane_cards.flush_all()
-        self.plot.redraw()
+        self.plot.flush()  # every point, markers included, in a range that fits them
         self.progress.setValue(len(self._runs))
 
     def _refresh_stats(self) -> None:
@@ -429,7 +449,9 @@ class CompareView(QWidget):
         for run in lane_runs:
             self.plot.add_stamps(run.lane, run.stamps)
             self._on_run_finished(run)
-        self._on_race_finished(RaceResult(plan, runs=tuple(lane_runs)))
+        self._show_result(RaceResult(plan, runs=tuple(lane_runs)))
+        self._end_frames()
+        self._refresh_stats()
         self.status.setText(f"{len(runs)} runs from the history")
 
     # --- per-lane actions ------------------------------------------------------------------

@@ -28,8 +28,12 @@ def mock_lane(win: MainWindow, model: str, params: str) -> RunSpec:
 
 
 def race(qtbot: Any, win: MainWindow, timeout: int = 30_000) -> Any:
+    """Send all; returns the result once the view shows all of it."""
     view = win.compare_view
-    with qtbot.waitSignal(view.controller.race_finished, timeout=timeout) as blocker:
+    with (
+        qtbot.waitSignal(view.race_shown, timeout=timeout),  # waited for second
+        qtbot.waitSignal(view.controller.race_finished, timeout=timeout) as blocker,
+    ):
         qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not view.controller.busy, timeout=timeout)
     return blocker.args[0]
