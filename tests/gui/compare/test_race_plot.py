@@ -32,3 +32,20 @@ def test_the_range_changes_one_axis_a_redraw(qtbot: Any) -> None:
     plot.flush()  # a race's end: both, exactly
     assert plot._view_box.bounds == [[0.0, 9.0], [0.0, 310.0]]
     assert plot.legend_labels() == ["a", "b"]
+
+
+def test_curves_skip_view_dependent_work_while_lanes_stream(qtbot: Any) -> None:
+    """While streaming a change of range re-computes no curve; after the race, pyqtgraph's
+    auto downsampling and clipping are back for zoom and pan."""
+    plot = RacePlot()
+    qtbot.addWidget(plot)
+    plot.set_lanes(["a", "b"])
+    opts = plot._curves[0].opts
+    assert not opts["clipToView"] and not opts["autoDownsample"]
+    assert opts["dynamicRangeLimit"] is None
+    plot.on_lane_events(tokens(0.1, 0.2, 0.3))
+    plot.flush()
+    assert opts["clipToView"] and opts["autoDownsample"]
+    assert plot.drawn_count(0) == 3
+    plot.set_lanes(["a", "b"])  # the next round streams again
+    assert not plot._curves[1].opts["clipToView"]
