@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
 from core import LaneEvent, TextDelta
 from gui.compare.lane_cards import GROUPS, LaneCards
 
@@ -47,3 +50,26 @@ def test_a_new_round_drops_the_text_it_would_clear(qtbot: Any) -> None:
     box.new_round()
     assert all(card._chars == 0 for card in box.cards)
     assert not box.flush_group() and not box.flush_group()
+
+
+def test_the_live_figures_are_a_fixed_size_that_follows_the_font(qtbot: Any) -> None:
+    """A fixed-size label tells no layout when its text changes (16 cards re-laid out
+    5 times a second otherwise); a bigger font (present mode) makes it bigger."""
+    box = LaneCards()
+    qtbot.addWidget(box)
+    box.set_lanes([("a", "m")])
+    figures = box.cards[0].figures
+    assert figures.minimumSize() == figures.maximumSize()
+    width = figures.width()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    base = app.font()
+    font = QFont(base)
+    font.setPointSizeF(base.pointSizeF() * 2)
+    app.setFont(font)  # as present mode does: the style sheet again, so that it reaches
+    app.setStyleSheet(app.styleSheet())  # widgets it polishes
+    try:
+        qtbot.waitUntil(lambda: figures.maximumWidth() > 1.5 * width)
+    finally:
+        app.setFont(base)
+        app.setStyleSheet(app.styleSheet())
