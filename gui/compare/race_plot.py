@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from core import RefusalDelta, RunStamps, TextDelta, ThinkingDelta, ToolCallDelta
@@ -32,7 +32,7 @@ LANE_COLORS = (
 )  # fmt: skip
 _CONTENT = (TextDelta, ThinkingDelta, RefusalDelta, ToolCallDelta)
 STALL_S = 2.0
-REDRAW_MS = 50
+DOWNSAMPLE_FACTOR = 5  # pyqtgraph's auto default: points per pixel before it downsamples
 MARK_SIZE = 9
 _CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
@@ -59,6 +59,8 @@ class _RaceViewBox(pg.ViewBox):
 
 
 class RacePlot(QWidget):
+    """Drawn when its owner calls `redraw` (the Compare view, on its frame ticks)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme = LIGHT
@@ -70,22 +72,26 @@ class RacePlot(QWidget):
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setCacheMode(_CACHED)
         self.legend = self.plot.addLegend(offset=(10, 10))
+        self._labels: list[str] = []  # the shown legend's
+        self._staged = pg.LegendItem(offset=(10, 10))  # the next race's, built aside
+        self._staged.setParentItem(self._view_box)
+        self._staged.hide()
+        self._staged_labels: list[str] = []
         self._points: list[Columns] = []
-        self._curves: list[pg.PlotDataItem] = []
+        self._curves: list[pg.PlotDataItem] = []  # lane i's curve, made once, every race's
         self._spots: list[dict[str, Any]] = []  # TTFB and TTFT markers, every lane
         self._marks = pg.ScatterPlotItem(size=MARK_SIZE)
+        self._marks.setZValue(10)
+        self.plot.addItem(self._marks)
         self._marks_dirty = False
-        self._labels: list[str] = []
         self._last: list[float | None] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._dirty = False
+        self._streaming = False  # see `_stream_mode`
+        self._ds = 1
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(self.plot)
-        self._timer = QTimer(self)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._redraw)
-        self._timer.start()
 
     def point_count(self, lane: int) -> int:
         return len(self._points[lane]) if lane < len(self._points) else 0
@@ -101,9 +107,22 @@ class RacePlot(QWidget):
         """TTFB and TTFT markers drawn (tests)."""
         return len(self._marks.getData()[0])
 
+    def legend_labels(self) -> list[str]:
+        """The labels the legend shows (tests)."""
+        return list(self._labels)
+
+    def prepare(self, labels: list[str]) -> None:
+        """The lanes of the next race, as they are set up: their curves made now (empty, so
+        nothing on screen changes) and their legend built aside, shown when the race starts.
+        A first `set_lanes` of 16 new lanes cost 70 ms, 230-360 ms in the window while the
+        race's engine started; a lane added costs a few ms."""
+        self._ensure_curves(len(labels))
+        if labels != self._labels:
+            self._fill(self._staged, self._staged_labels, labels)
+
     def set_lanes(self, labels: list[str]) -> None:
-        """A new round: one empty curve per lane. The next round of the same lanes (Repeat
-        K) empties the curves it has; only new lanes build curves and legend entries."""
+        """A new round: one empty curve per lane. The curves and legend `prepare` made are
+        shown; the next round of the same lanes (Repeat K) empties the curves it has."""
         self._points = [Columns(capacity=1024, t="f8", n="i8") for _ in labels]
         self._last = [None] * len(labels)
         self._spots = []
@@ -113,25 +132,67 @@ class RacePlot(QWidget):
         self._regions = []
         self._view_box.bounds = None
         self._dirty = True
-        if labels == self._labels:
-            for curve in self._curves:
+        self._ensure_curves(len(labels))
+        self._stream_mode(True)
+        for lane, curve in enumerate(self._curves):
+            if self.drawn_count(lane):
                 curve.setData([], [])
+        if labels == self._labels:
             return
-        self.plot.clear()
-        self.legend.clear()
-        self._labels, self._curves = list(labels), []
-        for i, label in enumerate(labels):
+        if labels == self._staged_labels:  # swap: the shown legend is the next one aside
+            self.legend.hide()
+            self._staged.show()
+            self.legend, self._staged = self._staged, self.legend
+            self._labels, self._staged_labels = self._staged_labels, self._labels
+        else:  # lanes nobody prepared (runs from the history)
+            self._fill(self.legend, self._labels, labels)
+
+    def _ensure_curves(self, count: int) -> None:
+        for i in range(len(self._curves), count):
             color = LANE_COLORS[i % len(LANE_COLORS)]
             # a 1-px cosmetic pen: wider pens cost Qt's raster engine several ms a curve
-            curve = self.plot.plot([], [], pen=pg.mkPen(color, width=1), name=label)
+            curve = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=1))
+            self._set_mode(curve)
+            self.plot.addItem(curve)
+            self._curves.append(curve)
+
+    def _stream_mode(self, streaming: bool) -> None:
+        """While lanes stream, every curve draws all its points (or every `_ds`-th peak):
+        with pyqtgraph's auto downsampling, clipping to the view and range limit, each
+        change of range re-computed all 16 curves at once (up to 35 ms of CPU in one
+        frame), and the streaming range shows every point anyway. Afterwards (zoom, pan,
+        long runs) pyqtgraph's own again."""
+        if streaming != self._streaming:
+            self._streaming, self._ds = streaming, 1
+            for curve in self._curves:
+                self._set_mode(curve)
+
+    def _set_mode(self, curve: pg.PlotDataItem) -> None:
+        if self._streaming:
+            curve.setClipToView(False)
+            curve.setDownsampling(ds=self._ds, auto=False, method="peak")
+            curve.setDynamicRangeLimit(None)
+        else:
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
-            self._curves.append(curve)
-        self.plot.addItem(self._marks)
-        for item in self.legend.childItems():  # each sample and label: a pixmap once
-            item.setCacheMode(_CACHED)
-            for child in item.childItems():
-                child.setCacheMode(_CACHED)
+            curve.setDynamicRangeLimit()
+
+    def _fill(self, legend: pg.LegendItem, shown: list[str], labels: list[str]) -> None:
+        """`legend` (whose entries are `shown`, updated in place) made to list `labels`:
+        entries renamed, removed past the end, added for new lanes."""
+        for i in range(min(len(shown), len(labels))):
+            if shown[i] != labels[i]:
+                legend.items[i][1].setText(labels[i])
+        for i in reversed(range(len(labels), len(shown))):
+            legend.removeItem(self._curves[i])
+        for i in range(len(shown), len(labels)):
+            legend.addItem(self._curves[i], labels[i])
+            for item in legend.items[-1]:  # each sample and label: a pixmap once
+                item.setCacheMode(_CACHED)
+                for child in item.childItems():
+                    child.setCacheMode(_CACHED)
+        legend.updateSize()
+        shown[:] = labels
 
     @Slot(object)
     def on_lane_events(self, events: list) -> None:
@@ -199,24 +260,43 @@ class RacePlot(QWidget):
             [0.0, math.ceil(top / _step(top)) * _step(top)],
         ]
 
-    def _redraw(self, *, exact: bool = False) -> None:
+    def redraw(self, *, exact: bool = False) -> bool:
+        """The points and markers that arrived since the last call onto the graph (its
+        paint follows); False when there were none."""
         if not self._dirty and not exact:
-            return
+            return False
         self._dirty = False
-        for lane, (points, curve) in enumerate(zip(self._points, self._curves, strict=True)):
+        curves = self._curves[: len(self._points)]
+        if self._streaming:  # downsampled by a power of two as points outgrow the plot
+            top = max((len(p) for p in self._points), default=0)
+            ds = top // (DOWNSAMPLE_FACTOR * max(1, int(self._view_box.width())))
+            ds = 2 ** int(math.log2(ds)) if ds > 1 else 1
+            if ds != self._ds:
+                self._ds = ds
+                for curve in curves:
+                    curve.setDownsampling(ds=ds, auto=False, method="peak")
+        for lane, (points, curve) in enumerate(zip(self._points, curves, strict=True)):
             if len(points) != self.drawn_count(lane):
                 curve.setData(points["t"], points["n"])
         if self._marks_dirty:
             self._marks_dirty = False
             self._marks.setData(spots=self._spots)
         bounds = self._bounds(exact=exact)
+        shown = self._view_box.bounds
+        if not exact and bounds and shown and bounds[0] != shown[0] and bounds[1] != shown[1]:
+            # one axis's range a redraw: each change re-renders that axis's cached picture,
+            # grid lines across the plot (~10 ms in a race); the other at the next redraw
+            bounds = [bounds[0], shown[1]]
+            self._dirty = True
         if bounds != self._view_box.bounds:
             self._view_box.bounds = bounds
             self._view_box.updateAutoRange()
+        return True
 
     def flush(self) -> None:
         """Draw every point now, in a range that fits them exactly (a race's end)."""
-        self._redraw(exact=True)
+        self._stream_mode(False)
+        self.redraw(exact=True)
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme

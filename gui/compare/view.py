@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -45,7 +44,7 @@ from core import (
     lane_stats,
 )
 from gui.compare.controller import CompareController
-from gui.compare.lane_card import LaneCard
+from gui.compare.lane_cards import LaneCards
 from gui.compare.race_plot import RacePlot
 from gui.compare.stats_table import StatsTable
 from gui.theme import LIGHT, Theme
@@ -54,7 +53,10 @@ __all__ = ["MAX_LANES", "CompareView", "demo_lanes"]
 
 MAX_LANES = 16
 STATS_MS = 250
-CARDS_MS = 200  # lane cards' text and figures: 5 times a second
+# While a race runs the view ticks every FRAME_MS and alternates: the graph takes its new
+# points, then a group of lane cards takes its events, so no frame paints both; each card
+# (one of GROUPS groups) is updated every 2 × GROUPS × FRAME_MS = 200 ms, 5 times a second.
+FRAME_MS = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +91,13 @@ class CompareView(QWidget):
     add_lane_requested = Signal()  # the window answers with add_lane(label, spec)
     open_run_requested = Signal(str)  # a saved-run file to show in the Run view
     run_in_run_view_requested = Signal(object, object)  # RunSpec, SessionFinished | None
+    race_shown = Signal()  # a finished race's cards, graph and table all on screen
 
     def __init__(self, controller: CompareController, mock_urls: dict[str, str]) -> None:
         super().__init__()
         self.controller = controller
         self._mock_urls = mock_urls
         self._lanes: list[_Lane] = []
-        self._cards: list[LaneCard] = []
         self._runs: list[LaneRun] = []
         self._result: RaceResult | None = None
         self._plan: RacePlan | None = None
@@ -145,19 +147,17 @@ class CompareView(QWidget):
         self.progress.setFormat("%v of %m runs")
         self.plot = RacePlot()
         self.table = StatsTable()
-        self.cards_box = QWidget()
-        self.cards_grid = QGridLayout(self.cards_box)
-        self.cards_grid.setContentsMargins(0, 0, 0, 0)
+        self.lane_cards = LaneCards()  # a card per lane, made as the lanes are set up
         # the table is recomputed at most every STATS_MS while runs finish, not once a run
         self._stats_timer = QTimer(self)
         self._stats_timer.setSingleShot(True)
         self._stats_timer.setInterval(STATS_MS)
         self._stats_timer.timeout.connect(self._refresh_stats)
-        self._pending: dict[int, list] = {}
-        self._cards_timer = QTimer(self)
-        self._cards_timer.setSingleShot(True)
-        self._cards_timer.setInterval(CARDS_MS)
-        self._cards_timer.timeout.connect(self._flush_cards)
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setInterval(FRAME_MS)
+        self._frame_timer.timeout.connect(self._on_frame)
+        self._graph_turn = True
+        self._finishing = False  # a race has its result; its last frames are being shown
         self._build_layout()
         self._connect()
         self._update_buttons()
@@ -196,7 +196,7 @@ class CompareView(QWidget):
         left_box.setMaximumWidth(360)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.cards_box)
+        scroll.setWidget(self.lane_cards)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(scroll)
         right.addWidget(self.plot)
@@ -228,15 +228,18 @@ class CompareView(QWidget):
         self.export_buttons["CSV…"].clicked.connect(lambda: self._export_dialog("csv"))
         self.export_buttons["Markdown…"].clicked.connect(lambda: self._export_dialog("md"))
         self.export_buttons["JSON…"].clicked.connect(lambda: self._export_dialog("json"))
+        self.lane_cards.retry_requested.connect(self._retry_lane)
+        self.lane_cards.continue_requested.connect(self._continue_lane)
+        self.lane_cards.open_requested.connect(self._open_lane)
         c.race_started.connect(self._on_race_started)
         c.round_started.connect(self._on_round_started)
-        c.lane_events.connect(self._on_lane_events)
+        c.lane_events.connect(self.lane_cards.add_events)
         c.lane_events.connect(self.plot.on_lane_events)
         c.run_finished.connect(self._on_run_finished)
         c.round_finished.connect(self._on_round_finished)
         c.race_finished.connect(self._on_race_finished)
         c.race_failed.connect(self.status.setText)
-        c.busy_changed.connect(lambda _b: self._update_buttons())
+        c.busy_changed.connect(self._on_busy_changed)
 
     # --- lanes -----------------------------------------------------------------------------
 
@@ -254,7 +257,7 @@ class CompareView(QWidget):
             unique, n = f"{label} {n}", n + 1
         self._lanes.append(_Lane(unique, spec))
         self.lane_list.addItem(f"{unique} — {spec.profile} · {spec.dialect} · {spec.model}")
-        self._update_buttons()
+        self._lanes_changed()
         return True
 
     @Slot()
@@ -268,14 +271,21 @@ class CompareView(QWidget):
             return
         self._lanes.clear()
         self.lane_list.clear()
-        self._update_buttons()
+        self._lanes_changed()
 
     def _remove_selected(self) -> None:
         row = self.lane_list.currentRow()
         if 0 <= row < len(self._lanes) and not self.controller.busy:
             del self._lanes[row]
             self.lane_list.takeItem(row)
-            self._update_buttons()
+            self._lanes_changed()
+
+    def _lanes_changed(self) -> None:
+        """The cards and the graph's curves and legend follow the lanes as they are set up,
+        so that Send all builds none of them (16 cards and curves: ~200 ms, once)."""
+        self.lane_cards.set_lanes([(lane.label, lane.spec.model) for lane in self._lanes])
+        self.plot.prepare([lane.label for lane in self._lanes])
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         busy = self.controller.busy
@@ -319,18 +329,11 @@ class CompareView(QWidget):
 
     def _on_race_started(self, plan: RacePlan) -> None:
         self._plan, self._result, self._runs = plan, None, []
-        for card in self._cards:
-            card.deleteLater()
-        self._cards = []
-        columns = 2 if len(plan.lanes) > 3 else 1
-        for i, lane in enumerate(plan.lanes):
-            card = LaneCard(i, lane.label, lane.spec.model)
-            card.set_theme(self._theme)
-            card.retry_requested.connect(self._retry_lane)
-            card.continue_requested.connect(self._continue_lane)
-            card.open_requested.connect(self._open_lane)
-            self.cards_grid.addWidget(card, i // columns, i % columns)
-            self._cards.append(card)
+        # the lanes' cards are there already (`_lanes_changed`); runs from the history
+        # bring their own lanes
+        self.lane_cards.set_lanes([(lane.label, lane.spec.model) for lane in plan.lanes])
+        self._graph_turn, self._finishing = True, False
+        self._frame_timer.start()
         self.progress.setRange(0, len(plan.lanes) * plan.repeat)
         self.progress.setValue(0)
         self.table.setRowCount(0)
@@ -339,38 +342,29 @@ class CompareView(QWidget):
 
     def _on_round_started(self, index: int) -> None:
         assert self._plan is not None
-        self._flush_cards()
+        self.lane_cards.new_round()
         self.plot.set_lanes([lane.label for lane in self._plan.lanes])
-        for card in self._cards:
-            card.new_round()
         self.status.setText(f"Round {index + 1} of {self._plan.repeat}…")
 
-    def _on_lane_events(self, events: list) -> None:
-        """Buffered per lane; the cards take them every CARDS_MS (16 text views repainting
-        on every frame cost more than the whole race; at 10 Hz still a tenth of a core)."""
-        for lane_event in events:
-            self._pending.setdefault(lane_event.lane, []).append(lane_event.event)
-        if not self._cards_timer.isActive():
-            self._cards_timer.start()
-
-    def _flush_cards(self) -> None:
-        pending, self._pending = self._pending, {}
-        for lane, inner in pending.items():
-            if lane < len(self._cards):
-                self._cards[lane].add_events(inner)
-        # QProgressBar.setValue repaints at once: once a flush, not once a finished run
-        self.progress.setValue(len(self._runs))
+    def _on_frame(self) -> None:
+        """The graph on one tick, a group of cards on the next: never both in one frame."""
+        graph, self._graph_turn = self._graph_turn, not self._graph_turn
+        if graph:
+            if self._finishing:
+                self.plot.flush()  # every point, markers included, in a range that fits them
+            else:
+                self.plot.redraw()
+            return
+        if self.lane_cards.flush_group() or not self._finishing:
+            if self.progress.value() != len(self._runs):  # setValue repaints the bar at once
+                self.progress.setValue(len(self._runs))
+        elif not self.lane_cards.pending:
+            self._finish_frame()
 
     def _on_run_finished(self, run: LaneRun) -> None:
         self._runs.append(run)
-        if run.lane < len(self._cards):
-            inner = self._pending.pop(run.lane, [])
-            if inner:  # this lane's text before its verdict; the others wait for their tick
-                self._cards[run.lane].add_events(inner)
-            self._cards[run.lane].show_verdict(run.verdict)
-            self.plot.mark_first_byte(run.lane, run.verdict.metrics.ttfb_ms)
-        if not self._cards_timer.isActive():
-            self._cards_timer.start()
+        self.lane_cards.add_verdict(run.lane, run.verdict)  # at its card's turn, after its text
+        self.plot.mark_first_byte(run.lane, run.verdict.metrics.ttfb_ms)
         if not self._stats_timer.isActive():
             self._stats_timer.start()
 
@@ -379,17 +373,42 @@ class CompareView(QWidget):
             self.status.setText(f"Round {done.index + 1}: start skew {done.skew_ms:.2f} ms")
 
     def _on_race_finished(self, result: RaceResult) -> None:
+        """The result at once; what is left to show (the graph fitted, the cards' last
+        text and verdicts, then the table) on the next frames, one part a frame, as the
+        race's: together they blocked the loop for ~60 ms. `race_shown` follows."""
         self._stats_timer.stop()
-        self._flush_cards()
-        self.plot.flush()  # every point, markers included, in a range that fits them
+        self._show_result(result)
+        self._finishing = True
+
+    def _show_result(self, result: RaceResult) -> None:
         self._result = result
         self._runs = list(result.runs)
-        self._refresh_stats()
         skews = [r.skew_ms for r in result.rounds if r.skew_ms is not None]
         skew = f" · start skew max {max(skews):.2f} ms" if skews else ""
         word = "Stopped" if result.stopped else "Done"
         self.status.setText(f"{word}: {len(result.runs)} runs{skew}")
         self._update_buttons()
+
+    def _finish_frame(self) -> None:
+        """A card tick of a finished race with no card left to flush: the table, last."""
+        self._frame_timer.stop()
+        self._finishing = False
+        self.progress.setValue(len(self._runs))
+        self._refresh_stats()
+        self.race_shown.emit()
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        if not busy and not self._finishing:  # the engine died: no result to wait for
+            self._end_frames()
+        self._update_buttons()
+
+    def _end_frames(self) -> None:
+        """Every card and point shown now, no more frame ticks."""
+        self._frame_timer.stop()
+        self._finishing = False
+        self.lane_cards.flush_all()
+        self.plot.flush()  # every point, markers included, in a range that fits them
+        self.progress.setValue(len(self._runs))
 
     def _refresh_stats(self) -> None:
         if self._plan is None:
@@ -430,7 +449,9 @@ class CompareView(QWidget):
         for run in lane_runs:
             self.plot.add_stamps(run.lane, run.stamps)
             self._on_run_finished(run)
-        self._on_race_finished(RaceResult(plan, runs=tuple(lane_runs)))
+        self._show_result(RaceResult(plan, runs=tuple(lane_runs)))
+        self._end_frames()
+        self._refresh_stats()
         self.status.setText(f"{len(runs)} runs from the history")
 
     # --- per-lane actions ------------------------------------------------------------------
@@ -439,17 +460,24 @@ class CompareView(QWidget):
         runs = [r for r in self._runs if r.lane == lane]
         return runs[-1] if runs else None
 
+    def _raced(self, lane: int) -> bool:
+        """Whether this card still shows the last race's lane (not one set up since)."""
+        if self._plan is None or lane >= min(len(self._plan.lanes), len(self.lane_cards.cards)):
+            return False
+        raced = self._plan.lanes[lane]
+        return self.lane_cards.cards[lane].lane_key == (raced.label, raced.spec.model)
+
     def _retry_lane(self, lane: int) -> None:
-        if self._plan is not None:
+        if self._plan is not None and self._raced(lane):
             self.run_in_run_view_requested.emit(self._plan.lanes[lane].spec, None)
 
     def _continue_lane(self, lane: int) -> None:
-        if self._plan is not None and lane < len(self._cards):
-            session = self._cards[lane].session
+        if self._plan is not None and self._raced(lane):
+            session = self.lane_cards.cards[lane].session
             self.run_in_run_view_requested.emit(self._plan.lanes[lane].spec, session)
 
     def _open_lane(self, lane: int) -> None:
-        run = self._last_run(lane)
+        run = self._last_run(lane) if self._raced(lane) else None
         if run is not None and run.saved:
             self.open_run_requested.emit(run.saved)
 
@@ -517,5 +545,4 @@ class CompareView(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
         self.plot.set_theme(theme)
-        for card in self._cards:
-            card.set_theme(theme)
+        self.lane_cards.set_theme(theme)

@@ -28,8 +28,12 @@ def mock_lane(win: MainWindow, model: str, params: str) -> RunSpec:
 
 
 def race(qtbot: Any, win: MainWindow, timeout: int = 30_000) -> Any:
+    """Send all; returns the result once the view shows all of it."""
     view = win.compare_view
-    with qtbot.waitSignal(view.controller.race_finished, timeout=timeout) as blocker:
+    with (
+        qtbot.waitSignal(view.race_shown, timeout=timeout),  # waited for second
+        qtbot.waitSignal(view.controller.race_finished, timeout=timeout) as blocker,
+    ):
         qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not view.controller.busy, timeout=timeout)
     return blocker.args[0]
@@ -50,9 +54,9 @@ def test_a_race_of_three_lanes_fills_cards_graph_and_table(
     labels = {(r.lane, r.verdict.label) for r in result.runs}
     assert (0, "completed/natural") in labels and (2, "interrupted/connection_reset") in labels
     # each lane's card shows its verdict; the failing lane is counted apart
-    assert "COMPLETED" in view._cards[0].chip.text()
-    assert "INTERRUPTED" in view._cards[2].chip.text()
-    assert view._cards[2].retry_button.isEnabled()
+    assert "COMPLETED" in view.lane_cards.cards[0].chip.text()
+    assert "INTERRUPTED" in view.lane_cards.cards[2].chip.text()
+    assert view.lane_cards.cards[2].retry_button.isEnabled()
     table = view.table
     assert table.rowCount() == 3
     assert table.item(2, 3).text() == "0 / 2 / 0"  # successful / incomplete / errored
@@ -90,7 +94,9 @@ def test_stop_all_stops_every_lane(qtbot: Any, window: MainWindow) -> None:
     view.repeat.setValue(5)
     with qtbot.waitSignal(view.controller.race_finished, timeout=20_000) as blocker:
         window.send()  # Ctrl+Enter on the Compare tab sends all
-        qtbot.waitUntil(lambda: view._cards and view._cards[0]._chars > 0, timeout=10_000)
+        qtbot.waitUntil(
+            lambda: view.lane_cards.cards and view.lane_cards.cards[0]._chars > 0, timeout=10_000
+        )
         window.stop_current()  # Esc
     result = blocker.args[0]
     assert result.stopped
@@ -117,7 +123,7 @@ def test_a_lane_opens_in_the_run_view(qtbot: Any, window: MainWindow) -> None:
     view.max_tokens.setValue(20)
     view.repeat.setValue(1)
     race(qtbot, window)
-    card = view._cards[0]
+    card = view.lane_cards.cards[0]
     assert card.continue_button.isEnabled()  # truncated: Continue makes sense
     with qtbot.waitSignal(window.controller.verdict_ready, timeout=10_000) as blocker:
         qtbot.mouseDClick(card, Qt.MouseButton.LeftButton)
@@ -126,3 +132,37 @@ def test_a_lane_opens_in_the_run_view(qtbot: Any, window: MainWindow) -> None:
     with qtbot.waitSignal(window.controller.verdict_ready, timeout=10_000) as blocker:
         qtbot.mouseClick(card.continue_button, Qt.MouseButton.LeftButton)
     assert len(blocker.args[0].parts) == 2
+
+
+def test_cards_curves_and_legend_are_made_as_lanes_are_set_up(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """Send all builds no card, curve or legend entry: they follow the lane list, and a
+    second race of the same lanes reuses them."""
+    view = window.compare_view
+    window.views.setCurrentWidget(view)
+    for label in ("a", "b", "c"):
+        view.add_lane(label, mock_lane(window, "mock-normal", "tokens=20;tps=800"))
+    cards = list(view.lane_cards.cards)
+    assert [card.lane_key for card in cards] == [(x, "mock-normal") for x in "abc"]
+    curves = list(view.plot._curves)
+    assert len(curves) == 3
+    view.repeat.setValue(1)
+    race(qtbot, window)
+    assert view.lane_cards.cards == cards and view.plot._curves == curves
+    assert view.plot.legend_labels() == ["a", "b", "c"]
+    race(qtbot, window)
+    assert view.lane_cards.cards == cards and view.plot._curves == curves
+    assert all("COMPLETED" in card.chip.text() for card in cards)
+    # a lane removed: its card is reused for the lane after it, retitled and emptied, and
+    # a card showing another lane than the race's opens nothing
+    view.lane_list.setCurrentRow(0)
+    qtbot.mouseClick(view.remove_button, Qt.MouseButton.LeftButton)
+    assert view.lane_cards.cards == cards[:2]
+    assert cards[0].lane_key == ("b", "mock-normal") and cards[0].chip.text() == "waiting"
+    assert not cards[2].isVisibleTo(view)
+    assert view.plot.legend_labels() == ["a", "b", "c"]  # the last race's graph stays
+    with qtbot.assertNotEmitted(view.open_run_requested):
+        qtbot.mouseDClick(cards[0], Qt.MouseButton.LeftButton)
+    race(qtbot, window)
+    assert view.plot.legend_labels() == ["b", "c"] and view.plot._curves == curves
