@@ -71,10 +71,17 @@ def _kernel_stamp(ancillary: list[tuple[int, int, bytes]]) -> int | None:
 
 
 def _to_monotonic(real_ns: int | None) -> int:
-    now = time.monotonic_ns()
+    """A CLOCK_REALTIME stamp on the monotonic clock: the two clocks are read back to back,
+    bracketed, and read again if something (a preemption) came between them."""
     if real_ns is None:
-        return now
-    return now - max(0, time.time_ns() - real_ns)
+        return time.monotonic_ns()
+    for _ in range(3):
+        before = time.monotonic_ns()
+        real = time.time_ns()
+        after = time.monotonic_ns()
+        if after - before < 50_000:
+            break
+    return (before + after) // 2 - max(0, real - real_ns)
 
 
 class _SocketStream(httpcore.AsyncNetworkStream):
