@@ -429,7 +429,7 @@ async def _serve(in_fd: int, out_fd: int) -> None:
     write_transport.set_write_buffer_limits(high=OUTBOX_BYTES)
     out = _Outbox(write_transport, pipe.writable)
     runs: dict[int, tuple[asyncio.Task[None], Callable[[], None]]] = {}
-    client = new_client()
+    client = new_client(read_thread=True)  # reads never wait for sixteen lanes' parsing
     stores = _Stores()
 
     def track(run_id: int, task: asyncio.Task[None], stop: Callable[[], None]) -> None:
@@ -481,5 +481,6 @@ def serve() -> None:
     """The engine process's main: serve until the parent says quit or goes away."""
     in_fd, out_fd = sys.stdin.fileno(), os.dup(sys.stdout.fileno())
     sys.stdout = sys.stderr  # a stray print must never land in the frames' pipe
+    sys.setswitchinterval(0.0005)  # the reader thread gets the GIL within 0.5 ms of a read
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(in_fd, out_fd))

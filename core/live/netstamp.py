@@ -28,6 +28,8 @@ from typing import Any
 
 import httpcore
 
+from core.live.netreader import READ_SIZE, ReadBuffer, Reader, shared_reader
+
 __all__ = ["StampingBackend", "arrival_ns", "install"]
 
 # SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD): 35 on Linux except alpha, parisc and sparc. Python's
@@ -47,7 +49,7 @@ def arrival_ns(stream: Any) -> int | None:
     return getattr(stream, "arrival_ns", None)
 
 
-def install(client: Any) -> bool:
+def install(client: Any, *, read_thread: bool = False) -> bool:
     """Put the stamping backend under every connection pool of an `httpx.AsyncClient` (its
     own transport and any proxy mounts). httpx has no public hook for this, so it sets the
     pool's backend attribute; False (and nothing changed) if a future httpx moved it."""
@@ -56,7 +58,7 @@ def install(client: Any) -> bool:
     pools = [p for p in pools if p is not None and hasattr(p, "_network_backend")]
     if not pools:
         return False
-    backend = StampingBackend()
+    backend = StampingBackend(read_thread=read_thread)
     for pool in pools:
         pool._network_backend = backend
     return True
@@ -85,7 +87,7 @@ def _to_monotonic(real_ns: int | None) -> int:
 
 
 class _SocketStream(httpcore.AsyncNetworkStream):
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, reader: Reader | None = None) -> None:
         self._sock = sock
         self._loop = asyncio.get_running_loop()
         self._ancillary = 0
@@ -96,6 +98,19 @@ class _SocketStream(httpcore.AsyncNetworkStream):
             except OSError:
                 pass
         self.arrival_ns: int | None = None
+        self._reader = reader
+        self._buffer: ReadBuffer | None = None
+        if reader is not None:  # a thread takes every segment off the socket as it lands
+            self._buffer = ReadBuffer(sock, self._loop, self._receive)
+            reader.add(self._buffer)
+
+    def _receive(self, max_bytes: int = READ_SIZE) -> tuple[bytes, int]:
+        """One non-blocking read and its arrival on the monotonic clock."""
+        if self._ancillary:
+            data, anc, _flags, _addr = self._sock.recvmsg(max_bytes, self._ancillary)
+        else:
+            data, anc = self._sock.recv(max_bytes), []
+        return data, _to_monotonic(_kernel_stamp(anc))
 
     async def _wait(self, add: Any, remove: Any) -> None:
         fd = self._sock.fileno()
@@ -111,23 +126,20 @@ class _SocketStream(httpcore.AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
             async with asyncio.timeout(timeout):
+                if self._buffer is not None and self._reader is not None:
+                    data, stamp = await self._buffer.read(max_bytes, self._reader)
+                    self.arrival_ns = stamp if stamp is not None else time.monotonic_ns()
+                    return data
                 while True:
                     try:
-                        if self._ancillary:
-                            data, anc, _flags, _addr = self._sock.recvmsg(
-                                max_bytes, self._ancillary
-                            )
-                        else:
-                            data, anc = self._sock.recv(max_bytes), []
-                        break
+                        data, self.arrival_ns = self._receive(max_bytes)
+                        return data
                     except (BlockingIOError, InterruptedError):
                         await self._wait(self._loop.add_reader, self._loop.remove_reader)
         except TimeoutError as exc:
             raise httpcore.ReadTimeout(f"no data within {timeout} s") from exc
         except OSError as exc:
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-        self.arrival_ns = _to_monotonic(_kernel_stamp(anc))
-        return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -141,6 +153,8 @@ class _SocketStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
+        if self._buffer is not None and self._reader is not None:
+            self._reader.forget(self._buffer.fd)  # the thread is done with it: close is safe
         self._sock.close()
 
     async def start_tls(
@@ -152,6 +166,8 @@ class _SocketStream(httpcore.AsyncNetworkStream):
         return await _TLSStream.wrap(self, ssl_context, server_hostname, timeout)
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._buffer is not None and self._buffer.readable():
+            return True
         if info == "socket":
             return self._sock
         if info == "client_addr":
@@ -256,6 +272,12 @@ class _TLSStream(httpcore.AsyncNetworkStream):
 
 
 class StampingBackend(httpcore.AsyncNetworkBackend):
+    """With `read_thread`, the process's reader thread (`netreader`) takes bytes off every
+    socket as they land, however busy the loop; without, the loop reads them itself."""
+
+    def __init__(self, *, read_thread: bool = False) -> None:
+        self._read_thread = read_thread
+
     async def connect_tcp(
         self,
         host: str,
@@ -286,7 +308,7 @@ class StampingBackend(httpcore.AsyncNetworkBackend):
                     except BaseException:
                         sock.close()
                         raise
-                    return _SocketStream(sock)
+                    return _SocketStream(sock, shared_reader() if self._read_thread else None)
                 raise errors[0] if errors else OSError(f"no address for {host}")
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"could not connect within {timeout} s") from exc

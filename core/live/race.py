@@ -214,7 +214,7 @@ class Race:
             self._cancel.set()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         own_client = self.client is None
-        client = new_client() if own_client else self.client
+        client = new_client(read_thread=True) if own_client else self.client
         driver = asyncio.ensure_future(self._drive(queue, client))
         try:
             while True:

@@ -79,7 +79,7 @@ async def run(
         yield RunFinished(verdict, "not_sent", None, shown)
         return
     own_client = client is None or spec.proxy is not None or not spec.verify_tls
-    http = new_client(spec.proxy, spec.verify_tls) if own_client else client
+    http = new_client(spec.proxy, spec.verify_tls, read_thread=True) if own_client else client
     assert http is not None
     session = _Session(spec, request, http, clock, cancel, recorder, attempt, segment, caps)
     session.gate = gate

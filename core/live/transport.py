@@ -16,9 +16,13 @@ from core.stream.spec import HttpRequest, RunSpec
 __all__ = ["aiter_decoded", "check_request", "httpx_timeout", "new_client", "why"]
 
 
-def new_client(proxy: str | None = None, verify: bool = True) -> httpx.AsyncClient:
+def new_client(
+    proxy: str | None = None, verify: bool = True, *, read_thread: bool = False
+) -> httpx.AsyncClient:
     """One client per app (its creation costs ~100 ms): pass it to every `run()`. Its sockets
-    are stamped by the kernel as bytes arrive (`netstamp`), so a read's time is the network's."""
+    are stamped by the kernel as bytes arrive (`netstamp`), so a read's time is the network's;
+    with `read_thread` a thread takes the bytes off the sockets as they land (`netreader`),
+    for a process whose loop has many streams to parse (the engine)."""
     client = httpx.AsyncClient(
         proxy=proxy,
         verify=verify,
@@ -26,7 +30,7 @@ def new_client(proxy: str | None = None, verify: bool = True) -> httpx.AsyncClie
         follow_redirects=False,
         limits=httpx.Limits(max_keepalive_connections=8),
     )
-    netstamp.install(client)
+    netstamp.install(client, read_thread=read_thread)
     return client
 
 

@@ -68,8 +68,57 @@ async def test_a_read_is_stamped_when_its_bytes_arrived_not_when_the_loop_got_to
     assert wrote_at[0] <= stamp <= loop_free_at < read_at
 
 
-async def test_the_runs_client_reads_through_the_stamping_backend() -> None:
-    async with wire_server({"ok": Reply(BODY)}) as srv, new_client() as client:
+@pytest.mark.skipif(sys.platform != "linux", reason="kernel receive stamps are Linux's")
+async def test_the_reader_thread_takes_each_write_apart_while_the_loop_is_blocked() -> None:
+    """Without the thread, a loop blocked across two writes reads them as one, stamped with
+    the second's arrival; the thread reads each as it lands."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    go_on, written = threading.Event(), threading.Event()
+    wrote_at: list[int] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            for part in (b"first", b"second"):
+                wrote_at.append(time.monotonic_ns())
+                conn.sendall(part)
+                if part == b"first":
+                    go_on.wait(5)
+            written.set()
+            conn.recv(1)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    backend = netstamp.StampingBackend(read_thread=True)
+    stream = await backend.connect_tcp(*listener.getsockname(), timeout=5)
+    try:
+        buffer = stream._buffer  # the loop stays blocked from here to both reads
+        for _ in range(10**8):  # until the reader thread has taken "first" off the socket
+            if buffer.readable():
+                break
+        go_on.set()
+        written.wait(5)
+        for _ in range(10**8):
+            if len(buffer.chunks) == 2:
+                break
+        first = await stream.read(100, timeout=5)
+        first_at = netstamp.arrival_ns(stream)
+        second = await stream.read(100, timeout=5)
+        second_at = netstamp.arrival_ns(stream)
+    finally:
+        await stream.aclose()
+        server.join(5)
+        listener.close()
+    assert (first, second) == (b"first", b"second")
+    assert wrote_at[0] <= first_at <= wrote_at[1] <= second_at
+
+
+@pytest.mark.parametrize("read_thread", [False, True], ids=["loop reads", "reader thread"])
+async def test_the_runs_client_reads_through_the_stamping_backend(read_thread: bool) -> None:
+    async with (
+        wire_server({"ok": Reply(BODY)}) as srv,
+        new_client(read_thread=read_thread) as client,
+    ):
         async with client.stream("POST", srv.base("ok") + "/v1/chat/completions") as response:
             await response.aread()
             assert netstamp.arrival_ns(response.extensions["network_stream"]) is not None
@@ -91,16 +140,18 @@ def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
     return server_ctx, client_ctx
 
 
-def tls_client(client_ctx: ssl.SSLContext) -> httpx.AsyncClient:
+def tls_client(client_ctx: ssl.SSLContext, read_thread: bool) -> httpx.AsyncClient:
     client = httpx.AsyncClient(verify=client_ctx, timeout=None)
-    assert netstamp.install(client)
+    assert netstamp.install(client, read_thread=read_thread)
     return client
 
 
-async def test_https_streams_through_the_stamping_tls_layer(tls) -> None:
+@pytest.mark.parametrize("read_thread", [False, True], ids=["loop reads", "reader thread"])
+async def test_https_streams_through_the_stamping_tls_layer(tls, read_thread: bool) -> None:
     server_ctx, client_ctx = tls
     replies = {"ok": Reply([BODY[0], 0.01, *BODY[1:]]), "reset": Reply(BODY[:2], ending="reset")}
-    async with wire_server(replies, server_ctx) as srv, tls_client(client_ctx) as client:
+    client = tls_client(client_ctx, read_thread)
+    async with wire_server(replies, server_ctx) as srv, client:
         ok = RunSpec("openai-chat", srv.base("ok") + "/v1", "m", RunSpec.user("hi"))
         first = await finish(ok, client)
         again = await finish(ok, client)  # a kept-alive TLS connection is reused
