@@ -32,11 +32,24 @@ class _FirstExpose(QObject):
         return widget.windowHandle() if isinstance(widget, QWidget) else None
 
 
+FALLBACK_MS = 2000  # a window never exposed (started minimized, ...) still gets its work
+
+
 def notify_first_frame(widget: QWidget, callback: Callable[[], None]) -> None:
-    """Call `callback` once `widget`'s window is first exposed (at once if it is already, or
-    if it has no window yet: call this from its first show event)."""
+    """Call `callback` once, when `widget`'s window is first exposed (at once if it is
+    already, or if it has no window yet: call this from its first show event), or after
+    `FALLBACK_MS` if it never is."""
+    fired = False
+
+    def once() -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            callback()
+
     window = widget.windowHandle()
     if window is None or window.isExposed():
-        QTimer.singleShot(0, widget, callback)
+        QTimer.singleShot(0, widget, once)
     else:
-        window.installEventFilter(_FirstExpose(widget, callback))
+        window.installEventFilter(_FirstExpose(widget, once))
+        QTimer.singleShot(FALLBACK_MS, widget, once)

@@ -116,3 +116,21 @@ def test_a_shared_client_is_made_on_first_use_and_closed_only_if_made(
     assert not used.is_closed  # an attribute of the client: it is made
     run_async(qtbot, used.aclose())
     assert used.is_closed
+
+
+def test_first_frame_work_runs_once_even_for_a_window_never_exposed(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from gui.widgets.first_frame import notify_first_frame
+
+    calls: list[int] = []
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.winId()  # a native window that is not shown, so never exposed
+    assert not widget.windowHandle().isExposed()
+    notify_first_frame(widget, lambda: calls.append(1))
+    qtbot.waitUntil(lambda: calls == [1], timeout=10_000)  # the fallback ran it
+    widget.show()
+    qtbot.waitUntil(lambda: widget.windowHandle().isExposed())
+    QApplication.processEvents()
+    assert calls == [1]  # and the expose did not run it again
