@@ -70,8 +70,9 @@ class TextWindow(QPlainTextEdit):
         return position
 
     def _runs(self, start: int, end: int) -> list[tuple[int, int, QTextCharFormat]]:
-        """The formatted runs that tile the global range [start, end)."""
-        raise NotImplementedError
+        """The formatted runs that tile the global range [start, end): here one run in the
+        view's own format; the stream view gives each token and marker its look."""
+        return [(start, end, self.currentCharFormat())] if end > start else []
 
     # --- appending ------------------------------------------------------------------------
 
