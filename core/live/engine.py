@@ -418,6 +418,15 @@ async def _race_one(run_id: int, kwargs: dict[str, Any], race: Any, out: _Outbox
         out.send(("done", run_id))
 
 
+def _preload() -> None:
+    """Load what a run needs while the engine is idle, so the first Send does not wait for
+    it (a command that arrives meanwhile waits only for the rest of this)."""
+    import core.live.session
+    import core.record.history
+    import core.record.savefile
+    import core.stream.dialects  # noqa: F401
+
+
 async def _serve(in_fd: int, out_fd: int) -> None:
     from core.live.transport import new_client
 
@@ -465,6 +474,7 @@ async def _serve(in_fd: int, out_fd: int) -> None:
     await loop.connect_read_pipe(
         lambda: _Commands(handle, ended), os.fdopen(in_fd, "rb", buffering=0, closefd=False)
     )
+    loop.call_soon(_preload)
     await ended.wait()
     for _task, stop in list(runs.values()):
         stop()

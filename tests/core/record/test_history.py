@@ -63,6 +63,23 @@ def test_probe_writes_the_whole_session_and_show_gives_back_probe_json(capsys, m
     )  # fmt: skip
 
 
+def test_a_long_continued_run_reads_back_every_chunk_in_order(capsys, mock) -> None:
+    """More chunks than one insert statement holds, across segments: none lost or moved."""
+    live = probe(capsys, mock, "--max-tokens", "700", "--continue-until-complete", "2",
+                 "--header", "x-mock-params: tokens=1500", dialect="openai-chat")  # fmt: skip
+    assert live["outcome"] == "completed" and len(live["segments"]) == 3
+    with store() as s:
+        saved = s.saved_session(1)
+    chunks = stamps(saved)
+    assert [a.segment for a in saved.attempts] == [0, 1, 2]
+    assert sum(len(c) for c in chunks) > 1500
+    for attempt in chunks:
+        times = [t for t, _ in attempt]
+        assert times == sorted(times)
+    texts = [diagnose_bytes(b"".join(d for _, d in a)).verdict.text for a in chunks]
+    assert "".join(texts) == live["text"]
+
+
 @pytest.mark.parametrize("fmt", ["har", "jsonl"])
 def test_export_import_round_trip_keeps_verdict_text_stamps_segments(
     capsys, mock, tmp_path: Path, fmt: str
