@@ -96,6 +96,7 @@ if TYPE_CHECKING:
         read_saved_session,
         write_saved_session,
     )
+    from core.stream.batches import ChunkBatch, DeltaBatch, WireBatch, batched
     from core.stream.definitions import DEFINITIONS as METRIC_DEFINITIONS
     from core.stream.definitions import STAT_KEYS
     from core.stream.definitions import samples as metric_samples
@@ -221,6 +222,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "read_saved_run": ("core.record.savefile", "read_saved_run"),
     "read_saved_session": ("core.record.savefile", "read_saved_session"),
     "write_saved_session": ("core.record.savefile", "write_saved_session"),
+    "ChunkBatch": ("core.stream.batches", "ChunkBatch"),
+    "DeltaBatch": ("core.stream.batches", "DeltaBatch"),
+    "WireBatch": ("core.stream.batches", "WireBatch"),
+    "batched": ("core.stream.batches", "batched"),
     "METRIC_DEFINITIONS": ("core.stream.definitions", "DEFINITIONS"),
     "STAT_KEYS": ("core.stream.definitions", "STAT_KEYS"),
     "metric_samples": ("core.stream.definitions", "samples"),
@@ -277,11 +282,13 @@ __all__ = [
     "BreakerBook",
     "BreakerState",
     "CannotContinue",
+    "ChunkBatch",
     "ChunkReceived",
     "CircuitBreaker",
     "ContinuePlan",
     "Cost",
     "CurlImport",
+    "DeltaBatch",
     "DiagnoseError",
     "EngineClient",
     "ExportRun",
@@ -344,8 +351,10 @@ __all__ = [
     "Unknown",
     "Usage",
     "Verdict",
+    "WireBatch",
     "WireEvent",
     "aiter_replay",
+    "batched",
     "breaker_key",
     "build_continuation",
     "catalogue",

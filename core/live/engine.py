@@ -14,12 +14,14 @@ Both ends are this module, so the pipe carries length-prefixed pickle frames, ea
 messages (batched: at most one frame every `FLUSH_S` while events flow, never one per token):
   parent → child: ("start", run_id, kwargs) · ("race", run_id, kwargs) · ("stop", run_id)
                   · ("quit",)
-  child → parent: ("events", run_id, [event, ...]) · ("breaker", run_id, breaker) (as the
+  child → parent: ("events", run_id, [event or batch, ...]) · ("breaker", run_id, breaker) (as the
                   session's verdict is recorded in it) · ("done", run_id)
                   · ("cannot_continue", run_id, why) · ("failed", run_id, why)
                   · ("history", run_id, history_id) · ("history_error", run_id, why)
                   · ("costs", run_id, [lane cost or None]) just before a race's result
 and the parent's reader adds ("engine_died", returncode) when the pipe ends unexpectedly.
+A run's reads, wire events and text deltas travel as columnar batches
+(`core.stream.batches`): a few buffers a frame instead of three pickled objects a token.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from core.stream.batches import Batcher
 
 __all__ = ["FLUSH_S", "EngineClient", "serve"]
 
@@ -225,16 +229,16 @@ class _Outbox:
         self._transport = transport
         self.writable = writable  # cleared while the pipe to the parent is full
         self._pending: list[tuple[Any, ...]] = []
-        self._events: dict[int, list[Any]] = {}
+        self._events: dict[int, Batcher] = {}
         self._handle: asyncio.TimerHandle | None = None
         self._count = 0  # events pending
 
     def event(self, run_id: int, event: Any) -> None:
-        batch = self._events.get(run_id)
-        if batch is None:
-            batch = self._events[run_id] = []
-            self._pending.append(("events", run_id, batch))
-        batch.append(event)
+        batcher = self._events.get(run_id)
+        if batcher is None:
+            batcher = self._events[run_id] = Batcher()
+            self._pending.append(("events", run_id, batcher))
+        batcher.add(event)
         self._count += 1
         if self._count >= BATCH_EVENTS:
             self.flush()
@@ -250,7 +254,11 @@ class _Outbox:
             self._handle.cancel()
             self._handle = None
         if self._pending and not self._transport.is_closing():
-            self._transport.write(_frame(self._pending))
+            messages = [
+                (m[0], m[1], m[2].take()) if m[0] == "events" else m
+                for m in self._pending
+            ]
+            self._transport.write(_frame(messages))
         self._pending = []
         self._events = {}
         self._count = 0

@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from core import (
     AttemptStarted,
     CannotContinue,
+    DeltaBatch,
     EngineClient,
     RunSpec,
     SessionFinished,
@@ -343,7 +344,11 @@ class RunController(EventRelay):
                 run.started = True
                 self.session_started.emit(SessionStart(run.kind, run.fresh, run.spec))
             batch = message[2]
-            text = "".join(e.text for e in batch if isinstance(e, TextDelta))
+            text = "".join(
+                e.text
+                for e in batch
+                if type(e) is TextDelta or (type(e) is DeltaBatch and e.kind is TextDelta)
+            )
             if text:  # one string a frame, kept in case the engine dies
                 run.text.append(text)
             for event in batch:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import AttemptStarted, Phase, RequestSent, ResponseStarted, WireEvent
+from core import AttemptStarted, ChunkBatch, Phase, RequestSent, ResponseStarted, WireBatch
 from gui.run.messages import SessionStart, attempt_label
 from gui.run.wire_models import ChunkModel, EventModel, printable
 
@@ -148,13 +148,13 @@ class Inspector(QWidget):
         self._refresh()
 
     @Slot(object)
-    def on_chunks_received(self, chunks: list) -> None:
+    def on_chunks_received(self, chunks: ChunkBatch) -> None:
         self.chunks.append(chunks, self._attempt, self._offset)
         self._refresh_summary()
 
     @Slot(object)
-    def on_wire_events_decoded(self, wire: list[WireEvent]) -> None:
-        self._bad += sum(1 for w in wire if w.kind != "ok")
+    def on_wire_events_decoded(self, wire: WireBatch) -> None:
+        self._bad += len(wire) - wire.kinds.count(0)
         self.events.append(wire, self._chunk_base, self._offset)
         self._refresh_summary()
 

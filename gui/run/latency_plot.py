@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from core import (
     AttemptStarted,
-    ChunkReceived,
+    ChunkBatch,
+    DeltaBatch,
     Progress,
     RefusalDelta,
     ResponseStarted,
@@ -45,6 +46,11 @@ REDRAW_MS = 33
 _HEADROOM = 1.3  # a range grows to this multiple of the data when the data outgrows it
 _FILL_LIMIT = 6000  # vertices; filling a longer step line costs more than it shows
 _CONTENT = (TextDelta, ThinkingDelta, RefusalDelta, ToolCallDelta)
+
+
+def _joined(parts: list) -> np.ndarray:
+    """Floats and float arrays, in order, as one array."""
+    return np.concatenate([np.atleast_1d(np.asarray(p, np.float64)) for p in parts] or [[]])
 
 
 class LatencyPlot(QWidget):
@@ -198,12 +204,12 @@ class LatencyPlot(QWidget):
         )
 
     @Slot(object)
-    def on_chunks_received(self, chunks: list[ChunkReceived]) -> None:
+    def on_chunks_received(self, chunks: ChunkBatch) -> None:
         if chunks and "ttfb" not in self._seen and self._fresh_attempt:
             self._seen.add("ttfb")
             ttfb = "TTFB" + self._suffix
             self._marker(
-                (chunks[0].t_ns + self._offset) / 1e9,
+                (chunks.t_ns[0] + self._offset) / 1e9,
                 ttfb,
                 self._theme.marker_text or self._theme.muted,
             )
@@ -223,41 +229,52 @@ class LatencyPlot(QWidget):
 
     @Slot(object)
     def on_events_received(self, events: list) -> None:
-        xs: list[float] = []
-        gx: list[float] = []
-        gy: list[float] = []
+        xs: list = []  # floats, and arrays for the rest of a batch
+        gx: list = []
+        gy: list = []
         for ev in events:
-            if not isinstance(ev, _CONTENT):
-                continue
-            t = ev.t_ns + self._offset
-            if self._fresh_attempt:
-                if self._ttft is None:
-                    self._ttft = t
-                    self._marker(t / 1e9, "TTFT" + self._suffix, self._theme.accent, height=0.82)
-                if isinstance(ev, TextDelta) and "answer" not in self._seen:
-                    self._seen.add("answer")
-                    if t != self._ttft:  # after reasoning: its own marker
-                        self._marker(
-                            t / 1e9, "first answer", self._theme.cumulative_pen, height=0.69
-                        )
-            if self._last_content is not None:
-                gx.append(t / 1e9)
-                gy.append((t - self._last_content) / 1e6)
-            elif self._x0 is None:
-                self._x0 = t / 1e9
-            else:  # a later attempt's first token: the interval since the last one is flat
-                gx.append(t / 1e9)
-                gy.append(0.0)
-            self._last_content = t
-            xs.append(t / 1e9)
+            if type(ev) is DeltaBatch:
+                if not ev:
+                    continue
+                t_all = np.frombuffer(ev.t_ns, np.int64) + self._offset
+                self._content(ev.kind, int(t_all[0]), xs, gx, gy)  # markers, the first gap
+                if len(t_all) > 1:
+                    xs.append(t_all[1:] / 1e9)
+                    gx.append(t_all[1:] / 1e9)
+                    gy.append(np.diff(t_all) / 1e6)
+                    self._last_content = int(t_all[-1])
+            elif isinstance(ev, _CONTENT):
+                self._content(type(ev), ev.t_ns + self._offset, xs, gx, gy)
         if xs:
-            n = len(xs)
-            self._counts.extend(xs, np.arange(self._count + 1, self._count + n + 1))
+            x, gxs, gys = _joined(xs), _joined(gx), _joined(gy)
+            n = len(x)
+            self._counts.extend(x, np.arange(self._count + 1, self._count + n + 1))
             self._count += n
-            self._gaps.extend(gx, gy)
-            self._max_gap = max(self._max_gap, max(gy, default=0.0))
+            self._gaps.extend(gxs, gys)
+            self._max_gap = max(self._max_gap, float(gys.max()) if len(gys) else 0.0)
             self._drop_live_stall()
             self._dirty = True
+
+    def _content(self, kind: type, t: int, xs: list, gx: list, gy: list) -> None:
+        """One content event at axis time `t`: the first-token markers, and its gap."""
+        if self._fresh_attempt:
+            if self._ttft is None:
+                self._ttft = t
+                self._marker(t / 1e9, "TTFT" + self._suffix, self._theme.accent, height=0.82)
+            if kind is TextDelta and "answer" not in self._seen:
+                self._seen.add("answer")
+                if t != self._ttft:  # after reasoning: its own marker
+                    self._marker(t / 1e9, "first answer", self._theme.cumulative_pen, height=0.69)
+        if self._last_content is not None:
+            gx.append(t / 1e9)
+            gy.append((t - self._last_content) / 1e6)
+        elif self._x0 is None:
+            self._x0 = t / 1e9
+        else:  # a later attempt's first token: the interval since the last one is flat
+            gx.append(t / 1e9)
+            gy.append(0.0)
+        self._last_content = t
+        xs.append(t / 1e9)
 
     @Slot(object)
     def on_progress_changed(self, p: Progress) -> None:

@@ -1,8 +1,10 @@
 """EventRelay: core's events as Qt signals, in stream order, in batches.
 
 Fast streams hand over hundreds of events per read, so chunks, wire events and normalized
-events are buffered and emitted as lists at most every `FLUSH_MS` (the controller's timer
-calls `flush`); every other signal flushes the buffers first, so views see events in
+events are buffered and emitted at most every `FLUSH_MS` (the controller's timer calls
+`flush`): reads as one `ChunkBatch`, wire events as one `WireBatch`, normalized events as a
+list in which runs of text deltas come as `DeltaBatch`es (core.stream.batches: columns, not
+an object per token). Every other signal flushes the buffers first, so views see events in
 stream order. A replay (saved run, raw body, pasted log) goes out through the same signals.
 The `RunController` builds on this and owns the tasks.
 """
@@ -15,13 +17,16 @@ from PySide6.QtCore import QObject, Signal
 
 from core import (
     AttemptStarted,
+    ChunkBatch,
     ChunkReceived,
     Phase,
     Progress,
     RequestSent,
     ResponseStarted,
     RunFinished,
+    WireBatch,
     WireEvent,
+    batched,
 )
 from gui.run.messages import SessionOutcome, SessionStart
 
@@ -39,9 +44,9 @@ class EventRelay(QObject):
     request_sent = Signal(object)  # RequestSent
     phase_reached = Signal(object)  # Phase
     response_started = Signal(object)  # ResponseStarted
-    chunks_received = Signal(object)  # list[ChunkReceived]
-    wire_events_decoded = Signal(object)  # list[WireEvent]
-    events_received = Signal(object)  # list of normalized events (TextDelta, Usage, ...)
+    chunks_received = Signal(object)  # ChunkBatch
+    wire_events_decoded = Signal(object)  # WireBatch
+    events_received = Signal(object)  # list of normalized events and DeltaBatches
     progress_changed = Signal(object)  # Progress: live state, ~4 Hz
     run_finished = Signal(object)  # RunFinished: one attempt ended
     verdict_ready = Signal(object)  # SessionOutcome
@@ -52,17 +57,22 @@ class EventRelay(QObject):
         super().__init__(parent)
         self._offset_ns = 0  # the current attempt's t0 on the views' time axis
         self._axis_end_ns = 0  # where the last attempt ended on that axis
-        self._chunks: list[ChunkReceived] = []
-        self._wire: list[WireEvent] = []
+        self._chunks = ChunkBatch()
+        self._wire = WireBatch()
         self._events: list[Any] = []
 
     def relay(self, event: Any, base_ns: int) -> None:
         """Buffer or emit one event of a session whose t0 sits at `base_ns` on the axis.
         (A `SessionFinished` is the controller's to handle.)"""
-        if isinstance(event, ChunkReceived):
-            self._chunks.append(event)
-        elif isinstance(event, WireEvent):
-            self._wire.append(event)
+        cls = type(event)
+        if cls is ChunkBatch:
+            self._chunks.extend(event)
+        elif cls is ChunkReceived:
+            self._chunks.add(event)
+        elif cls is WireBatch:
+            self._wire.extend(event)
+        elif cls is WireEvent:
+            self._wire.add(event)
         elif isinstance(event, Progress):
             self.flush()
             self.progress_changed.emit(event)
@@ -88,10 +98,10 @@ class EventRelay(QObject):
 
     def flush(self) -> None:
         if self._chunks:
-            chunks, self._chunks = self._chunks, []
+            chunks, self._chunks = self._chunks, ChunkBatch()
             self.chunks_received.emit(chunks)
         if self._wire:
-            wire, self._wire = self._wire, []
+            wire, self._wire = self._wire, WireBatch()
             self.wire_events_decoded.emit(wire)
         if self._events:
             events, self._events = self._events, []
@@ -120,9 +130,13 @@ class EventRelay(QObject):
         self._offset_ns = self._axis_end_ns = 0
         self.session_started.emit(SessionStart("replay", True, None, source))
         self.show_exchange(replay)
-        self._chunks = [ChunkReceived(i, len(d), d, t) for i, (t, d) in enumerate(replay.chunks)]
-        self._wire = list(replay.wire)
-        self._events = list(replay.events)
+        self._chunks = ChunkBatch()
+        for i, (t, d) in enumerate(replay.chunks):
+            self._chunks.add(ChunkReceived(i, len(d), d, t))
+        self._wire = WireBatch()
+        for w in replay.wire:
+            self._wire.add(w)
+        self._events = batched(replay.events)
         self.flush()
         outcome = SessionOutcome(replay.verdict, notes=tuple(replay.notes), replay_kind=replay.kind)
         self.verdict_ready.emit(outcome)

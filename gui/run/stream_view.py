@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QWidget
 
 from core import (
     AttemptStarted,
+    ChunkBatch,
+    DeltaBatch,
     RefusalDelta,
     RunFinished,
     TextDelta,
@@ -44,6 +46,7 @@ from gui.widgets.columns import Columns
 __all__ = ["StreamView", "seam_tip"]
 
 _RECENT_CHUNKS = 4096
+_BATCH_KINDS = {TextDelta: TEXT, ThinkingDelta: THINKING, RefusalDelta: REFUSAL}
 
 
 def seam_tip(attempt: AttemptStarted) -> str:
@@ -145,12 +148,11 @@ class StreamView(TokenPointerMixin):
         self._divider = None
 
     @Slot(object)
-    def on_chunks_received(self, chunks: list) -> None:
-        if chunks:
-            self._start_retry_text()
+    def on_chunks_received(self, chunks: ChunkBatch) -> None:
         if not chunks:
             return
-        times = np.fromiter((c.t_ns for c in chunks), np.int64, len(chunks)) + self._offset
+        self._start_retry_text()
+        times = np.frombuffer(chunks.t_ns, np.int64) + self._offset
         kept = self._recent[-_RECENT_CHUNKS:]
         self._recent = np.concatenate([kept, times])
         self._recent_row = self._chunk_count - len(kept)
@@ -158,6 +160,67 @@ class StreamView(TokenPointerMixin):
 
     @Slot(object)
     def on_events_received(self, events: list) -> None:
+        """Normalized events in order; runs of text deltas come as `DeltaBatch`es."""
+        run: list = []
+        for ev in events:
+            if type(ev) is DeltaBatch:
+                if run:
+                    self._add_events(run)
+                    run = []
+                self._add_batch(ev)
+            else:
+                run.append(ev)
+        if run:
+            self._add_events(run)
+
+    def _add_batch(self, batch: DeltaBatch) -> None:
+        """A run of one kind of delta, with numpy: no Python work per token."""
+        if not batch:
+            return
+        kind = _BATCH_KINDS[batch.kind]
+        if kind != self._last_kind and self._pos:
+            self._append([("\n\n", MARKER, 0.0)], [-1])
+        self._last_kind = kind
+        text = batch.text
+        sizes = np.frombuffer(batch.sizes, np.int64)
+        t = np.frombuffer(batch.t_ns, np.int64) + self._offset
+        gaps = np.empty(len(t), np.float64)
+        gaps[0] = 0.0 if self._last_t is None else (t[0] - self._last_t) / 1e6
+        gaps[1:] = np.diff(t) / 1e6
+        self._last_t = int(t[-1])
+        if kind == TEXT:
+            self._answer.append(text)
+        ends = np.cumsum(sizes)
+        if text.isascii():
+            sizes16 = sizes
+        else:  # UTF-16 units (what Qt counts) differ from characters only past the BMP
+            sizes16 = np.fromiter((utf16_len(p) for p in batch.pieces()), np.int64, len(sizes))
+        starts = self._pos + np.cumsum(sizes16) - sizes16
+        keep = sizes > 0
+        levels = (
+            np.searchsorted(np.asarray(HEAT_LIMITS_MS), gaps)
+            if self._heat
+            else np.zeros(len(t), np.int64)
+        )
+        # runs of equal look: cut where the level changes between kept tokens
+        kept = np.flatnonzero(keep)
+        if len(kept):
+            self._add_tokens(
+                starts[kept], sizes16[kept], t[kept], gaps[kept], np.full(len(kept), kind)
+            )
+        runs: list[tuple[str, QTextCharFormat]] = []
+        if len(kept):
+            lv = levels[kept]
+            cuts = kept[np.flatnonzero(np.diff(lv)) + 1]
+            firsts = np.concatenate([[0], cuts])
+            bounds = [*(ends[firsts] - sizes[firsts]).tolist(), len(text)]
+            firsts_lv = np.concatenate([[lv[0]], levels[cuts]]).tolist()
+            for i, level in enumerate(firsts_lv):
+                runs.append((text[bounds[i] : bounds[i + 1]], self._format(kind, level)))
+        self._pos += int(sizes16.sum())
+        self._store_runs(runs)
+
+    def _add_events(self, events: list) -> None:
         pieces: list[tuple[str, int, float]] = []  # text, kind, gap before it (ms)
         times: list[int] = []
         answer: list[str] = []

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
-from core import ChunkReceived, WireEvent
+from core import ChunkBatch, ChunkReceived, WireBatch, WireEvent
 from gui.theme import qcolor
 
 __all__ = ["ChunkModel", "EventModel", "Spool", "printable"]
@@ -144,14 +144,18 @@ class ChunkModel(_Rows):
         [("index", "i8"), ("attempt", "i4"), ("t", "i8"), ("size", "i8"), ("at", "i8")]
     )
 
-    def append(self, chunks: list[ChunkReceived], attempt: int, offset_ns: int) -> None:
+    def append(self, chunks: ChunkBatch, attempt: int, offset_ns: int) -> None:
+        if not chunks:
+            return
+        sizes = np.frombuffer(chunks.sizes, np.int64)
+        at = self.spool.put(chunks.data) + np.cumsum(sizes) - sizes
         self._extend(
             len(chunks),
-            index=[c.index for c in chunks],
-            attempt=[attempt] * len(chunks),
-            t=[c.t_ns + offset_ns for c in chunks],
-            size=[c.size for c in chunks],
-            at=[self.spool.put(c.data) for c in chunks],
+            index=np.frombuffer(chunks.index, np.int64),
+            attempt=np.full(len(chunks), attempt),
+            t=np.frombuffer(chunks.t_ns, np.int64) + offset_ns,
+            size=sizes,
+            at=at,
         )
 
     def data(self, index: _Index, role: int = 0) -> Any:
@@ -211,24 +215,34 @@ class EventModel(_Rows):
         self._names: list[str] = []
         self._name_ids: dict[str, int] = {}
 
-    def append(self, wire: list[WireEvent], chunk_base: int, offset_ns: int) -> None:
-        names = []
-        for w in wire:
-            code = self._name_ids.get(w.name)
+    def append(self, wire: WireBatch, chunk_base: int, offset_ns: int) -> None:
+        if not wire:
+            return
+        codes = []
+        for name in wire.names:
+            code = self._name_ids.get(name)
             if code is None:
-                code = self._name_ids[w.name] = len(self._names)
-                self._names.append(w.name)
-            names.append(code)
-        data = [w.data.encode("utf-8", "surrogatepass") for w in wire]
+                code = self._name_ids[name] = len(self._names)
+                self._names.append(name)
+            codes.append(code)
+        text = wire.text
+        if text.isascii():  # one byte a character: the sizes are the byte sizes
+            data = text.encode("ascii")
+            sizes = np.frombuffer(wire.sizes, np.int64)
+        else:
+            pieces = [p.encode("utf-8", "surrogatepass") for p in wire.pieces()]
+            data = b"".join(pieces)
+            sizes = np.fromiter(map(len, pieces), np.int64, len(pieces))
+        chunk = np.frombuffer(wire.chunk_index, np.int64)
         self._extend(
             len(wire),
-            index=[w.index for w in wire],
-            chunk=[chunk_base + w.chunk_index if w.chunk_index >= 0 else -1 for w in wire],
-            t=[w.t_ns + offset_ns for w in wire],
-            name=names,
-            kind=[_KINDS.index(w.kind) if w.kind in _KINDS else 2 for w in wire],
-            at=[self.spool.put(d) for d in data],
-            size=[len(d) for d in data],
+            index=np.frombuffer(wire.index, np.int64),
+            chunk=np.where(chunk >= 0, chunk + chunk_base, -1),
+            t=np.frombuffer(wire.t_ns, np.int64) + offset_ns,
+            name=np.asarray(codes, np.int64)[np.frombuffer(wire.name_codes, np.int64)],
+            kind=np.frombuffer(wire.kinds, np.int8),
+            at=self.spool.put(data) + np.cumsum(sizes) - sizes,
+            size=sizes,
         )
 
     def data(self, index: _Index, role: int = 0) -> Any:

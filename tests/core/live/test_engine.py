@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 
 from core import (
+    ChunkBatch,
     ChunkReceived,
     CircuitBreaker,
+    DeltaBatch,
     EngineClient,
     RunSpec,
     SessionFinished,
     TextDelta,
+    WireBatch,
     diagnose_bytes,
 )
 from core.mock import MockServer
@@ -52,8 +55,17 @@ def collect(engine: EngineClient, run_id: int, until: str = "done") -> list[tupl
                 return seen
 
 
-def events_of(messages: list[tuple[Any, ...]]) -> list[Any]:
+def items_of(messages: list[tuple[Any, ...]]) -> list[Any]:
+    """What the events messages carry: events, and batches of reads, wire events, deltas."""
     return [e for m in messages if m[0] == "events" for e in m[2]]
+
+
+def events_of(messages: list[tuple[Any, ...]]) -> list[Any]:
+    """The events, batches taken apart."""
+    out: list[Any] = []
+    for item in items_of(messages):
+        out.extend(item if isinstance(item, ChunkBatch | WireBatch | DeltaBatch) else [item])
+    return out
 
 
 @pytest.fixture
@@ -75,8 +87,11 @@ def test_a_session_runs_in_another_process_and_comes_back_in_batches(
     assert len(finished) == 1 and finished[0].verdict.label == "completed/natural"
     text = "".join(e.text for e in events if isinstance(e, TextDelta))
     assert text == finished[0].text
-    # batched: far fewer frames than events
+    # batched: far fewer frames than events, and reads, wire events and deltas as columns
     assert sum(1 for m in messages if m[0] == "events") < len(events)
+    items = items_of(messages)
+    assert len(items) < len(events) / 5
+    assert {ChunkBatch, WireBatch, DeltaBatch} <= {type(i) for i in items}
     # stamps are monotonic and the child's recording replays to the same verdict and text
     stamps = [e.t_ns for e in events if isinstance(e, ChunkReceived)]
     assert stamps == sorted(stamps) and stamps

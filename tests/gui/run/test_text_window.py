@@ -12,7 +12,15 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 
-from core import AttemptStarted, ChunkReceived, RunSpec, TextDelta
+from core import (
+    AttemptStarted,
+    ChunkReceived,
+    DeltaBatch,
+    RunSpec,
+    TextDelta,
+    ThinkingDelta,
+    batched,
+)
 from gui.run.messages import SessionStart
 from gui.run.stream_view import StreamView
 
@@ -41,8 +49,9 @@ def view(qtbot: Any) -> StreamView:
 def stream(view: StreamView, first: int, last: int) -> None:
     for i in range(first, last, 20):  # one batch a frame, as the controller sends them
         ids = range(i, min(i + 20, last))
-        view.on_chunks_received([ChunkReceived(j, 10, b"", j * 1_000_000) for j in ids])
-        view.on_events_received([TextDelta(word(j), j * 1_000_000) for j in ids])
+        (chunks,) = batched(ChunkReceived(j, 10, b"", j * 1_000_000) for j in ids)
+        view.on_chunks_received(chunks)
+        view.on_events_received(batched(TextDelta(word(j), j * 1_000_000) for j in ids))
 
 
 def wheel(view: StreamView, *, up: bool) -> None:
@@ -127,3 +136,50 @@ def test_heat_and_a_retry_redraw_the_window_without_changing_its_text(view: Stre
     shown = view.toPlainText()
     assert "retry" in shown and shown.endswith("t0 t1 t2 t3 t4 ")
     assert view.answer_text() == "t0 t1 t2 t3 t4 "
+
+
+def formats(view: StreamView) -> list[tuple[str, str, bool]]:
+    """The document as (text, colour, italic) fragments."""
+    out = []
+    block = view.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            fmt = frag.charFormat()
+            out.append((frag.text(), fmt.foreground().color().name(), fmt.fontItalic()))
+            it += 1
+        block = block.next()
+    return out
+
+
+def test_a_batch_of_deltas_shows_exactly_what_the_same_events_one_by_one_show(
+    qtbot: Any,
+) -> None:
+    """The window gets runs of deltas as columns (`DeltaBatch`); its numpy path must give
+    the same text, runs of colour (heat on), token columns and answer as the per-event path
+    (which tool calls and replays of old files still take)."""
+    stream = [ThinkingDelta("hm", 1_000_000), ThinkingDelta(" ok", 3_000_000)]
+    stream += [TextDelta(w, t * 1_000_000) for t, w in ((4, "A"), (9, ""), (40, " b😀"), (41, "c"))]
+    stream += [TextDelta(f" w{i}", (41 + i * i) * 1_000_000) for i in range(1, 40)]
+    views = []
+    for batch in (False, True):
+        v = StreamView()
+        qtbot.addWidget(v)
+        v.on_heat_toggled(True)
+        v.on_session_started(SessionStart("first", True, SPEC))
+        v.on_attempt_started(AttemptStarted(0, 0, "first", "", 0.0, "", 0, SPEC), 0)
+        for part in (stream[:5], stream[5:20], stream[20:]):  # frames: a gap spans two
+            v.on_events_received(batched(part) if batch else list(part))
+        views.append(v)
+    one, many = views
+    assert any(isinstance(i, DeltaBatch) for i in batched(stream))
+    assert many.toPlainText() == one.toPlainText() and "😀" in one.toPlainText()
+    assert formats(many) == formats(one) and len({c for _, c, _ in formats(one)}) > 2
+    for name in ("start", "length", "t", "gap", "kind"):
+        assert many._tokens[name].tolist() == one._tokens[name].tolist(), name
+    assert (
+        many.answer_text()
+        == one.answer_text()
+        == "A b😀c" + "".join(f" w{i}" for i in range(1, 40))
+    )

@@ -9,8 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QTextCursor
 
-from core import DIALECTS
+from core import DIALECTS, ChunkReceived, WireEvent, batched
 from gui.main_window import MainWindow
+from gui.run.wire_models import ChunkModel, EventModel
 from tests.gui.conftest import configure, send_and_wait
 
 pytestmark = pytest.mark.gui
@@ -134,3 +135,29 @@ def test_ctrl_enter_sends_from_the_prompt_and_esc_stops(qtbot: Any, window: Main
     with qtbot.waitSignal(window.controller.verdict_ready, timeout=10_000) as blocker:
         qtbot.keyClick(prompt, Qt.Key.Key_Escape)
     assert blocker.args[0].verdict.label == "interrupted/cancelled"
+
+
+def test_the_inspector_gives_back_every_chunk_and_wire_event_of_a_batch(qtbot: Any) -> None:
+    """Rows come in as columns (`ChunkBatch`, `WireBatch`); each row reads back as the
+    event it was, on the view's axis: non-ASCII data, malformed kinds, plain-body events."""
+    chunks = [ChunkReceived(i, 4, f"c{i}é".encode(), 100 * i) for i in range(5)]
+    wire = [
+        WireEvent(0, -1, "message", "plain", "ok", 0),
+        WireEvent(1, 0, "delta", "ünï 😀", "ok", 100),
+        WireEvent(2, 3, "message", "{bad", "malformed", 300),
+        WireEvent(3, 4, "weird", "", "unknown", 400),
+    ]
+    model, events = ChunkModel(), EventModel()
+    for part in (chunks[:2], chunks[2:]):
+        (batch,) = batched(part)
+        model.append(batch, 1, 1_000)
+    (wire_batch,) = batched(wire)
+    events.append(wire_batch, 10, 1_000)
+    shifted = [ChunkReceived(c.index, len(c.data), c.data, c.t_ns + 1_000) for c in chunks]
+    assert [model.chunk(r) for r in range(5)] == shifted
+    assert [model.attempt(r) for r in range(5)] == [1] * 5
+    chunk_rows = [-1, 10, 13, 14]
+    assert [events.wire_event(r) for r in range(4)] == [
+        WireEvent(w.index, row, w.name, w.data, w.kind, w.t_ns + 1_000)
+        for w, row in zip(wire, chunk_rows, strict=True)
+    ]
