@@ -39,6 +39,7 @@ from gui.run.plot_items import (
     time_label,
 )
 from gui.theme import LIGHT, Theme, qcolor
+from gui.widgets.elided_label import LiveLabel
 
 __all__ = ["REDRAW_MS", "LatencyPlot"]
 
@@ -59,7 +60,7 @@ class LatencyPlot(QWidget):
         pg.setConfigOptions(antialias=False)
         self._theme = LIGHT
         self._zoom = 1.0
-        self.readout = QLabel("No run yet")
+        self.readout = LiveLabel("No run yet")  # changes every frame: repaints alone
         self.readout.setObjectName("readout")
         self.export_button = QPushButton("Export PNG…")
         self.no_timings = QLabel(
