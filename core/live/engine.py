@@ -254,10 +254,7 @@ class _Outbox:
             self._handle.cancel()
             self._handle = None
         if self._pending and not self._transport.is_closing():
-            messages = [
-                (m[0], m[1], m[2].take()) if m[0] == "events" else m
-                for m in self._pending
-            ]
+            messages = [(m[0], m[1], m[2].take()) if m[0] == "events" else m for m in self._pending]
             self._transport.write(_frame(messages))
         self._pending = []
         self._events = {}
