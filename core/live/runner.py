@@ -17,6 +17,7 @@ watchdog never disturbs a read in flight.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
@@ -113,7 +114,12 @@ class _Session:
         # What may be shown or saved of the request: the key masked wherever it sits.
         self.shown_request = redact_request(request, spec.api_key)
         self.masker = KeyMasker(spec.api_key)  # masks echoed keys before bytes are kept
-        self.queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        # What the pump hands the consumer, and the future the consumer sleeps on when it is
+        # empty (woken by the pump, a watchdog's timer or the cancel event): no task is made
+        # per read, which an asyncio.Queue get raced against the cancel event made twice.
+        self.queue: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._cancel_watch: asyncio.Future[Any] | None = None
         # Backpressure on reads only: the pump waits for room before queueing a read, while
         # phases (httpx trace callbacks, also called while a response closes) never wait.
         self.room = asyncio.Semaphore(_QUEUE_READS)
@@ -150,7 +156,7 @@ class _Session:
             now = self.clock()
             if name.endswith("receive_response_headers.complete") and self.headers_at is None:
                 self.headers_at = now
-        self.queue.put_nowait(("phase", name, now))
+        self._put(("phase", name, now))
 
     async def _pump(self) -> None:
         try:
@@ -169,21 +175,21 @@ class _Session:
             headers_at = self._arrived(net)
             if self.headers_at is None or headers_at < self.headers_at:
                 self.headers_at = max(headers_at, self.t0)  # the read that completed them
-            self.queue.put_nowait(("headers", response, self.headers_at))
+            self._put(("headers", response, self.headers_at))
             limit = self._body_limit(response)
             size = 0
             async for data in aiter_decoded(response):
                 arrived = self._arrived(net)  # stamped before waiting for room
                 await self.room.acquire()
-                self.queue.put_nowait(("chunk", data, arrived))
+                self._put(("chunk", data, arrived))
                 size += len(data)
                 if limit is not None and size >= limit:
                     break
-            self.queue.put_nowait(("eof", None, self.clock()))
+            self._put(("eof", None, self.clock()))
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            self.queue.put_nowait(("fail", ("connect_failed", why(exc)), self.clock()))
+            self._put(("fail", ("connect_failed", why(exc)), self.clock()))
         except httpx.ReadTimeout as exc:
-            self.queue.put_nowait(("fail", ("read_timeout", why(exc)), self.clock()))
+            self._put(("fail", ("read_timeout", why(exc)), self.clock()))
         except (
             httpx.ReadError,
             httpx.RemoteProtocolError,
@@ -192,14 +198,14 @@ class _Session:
         ) as exc:
             kind = "connect_failed" if self.response is None and self.t0 is None else "reset"
             reason = why(exc, before_response=self.response is None)
-            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
+            self._put(("fail", (kind, reason), self.clock()))
         except (httpx.HTTPError, OSError) as exc:
             kind = "connect_failed" if self.response is None else "reset"
-            self.queue.put_nowait(("fail", (kind, why(exc)), self.clock()))
+            self._put(("fail", (kind, why(exc)), self.clock()))
         except Exception as exc:
             kind = "connect_failed" if self.response is None else "reset"
             reason = f"{type(exc).__name__}: {why(exc)}"
-            self.queue.put_nowait(("fail", (kind, reason), self.clock()))
+            self._put(("fail", (kind, reason), self.clock()))
 
     def _arrived(self, net: Any) -> int:
         """When the latest read's bytes reached this machine: the kernel's stamp (`netstamp`)
@@ -245,41 +251,48 @@ class _Session:
             self.room.release()  # the pump may read on
         return item
 
+    def _put(self, item: tuple[Any, ...]) -> None:
+        self.queue.append(item)
+        self._wake()
+
+    def _wake(self, *_: Any) -> None:
+        waiter = self._wakeup
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
     async def _next(self) -> tuple[Any, ...]:
         """The next pump item, a watchdog firing, a Progress tick, or a cancel."""
-        if self.cancel is not None and self.cancel.is_set():
+        if self._cancelled():
             return ("fail", ("cancelled", ""), self.clock())
         now = self.clock()
         if now >= self.next_tick:  # a steady stream still gets its ~4 Hz Progress
             self.next_tick = now + _TICK_NS
             return ("tick", None, now)
-        if not self.queue.empty():
-            return self._took(self.queue.get_nowait())
+        if self.queue:
+            return self._took(self.queue.popleft())
         deadline, why = self._deadline()
         wait_ns = self.next_tick - now
         if deadline is not None:
             if deadline <= now:
                 return ("fail", (why, ""), now)
             wait_ns = min(wait_ns, deadline - now)
-        getter = asyncio.ensure_future(self.queue.get())
-        waiters: set[asyncio.Future[Any]] = {getter}
-        canceller = None
-        if self.cancel is not None:
-            canceller = asyncio.ensure_future(self.cancel.wait())
-            waiters.add(canceller)
-        done, _ = await asyncio.wait(
-            waiters, timeout=wait_ns / 1e9, return_when=asyncio.FIRST_COMPLETED
-        )
-        if canceller is not None and not canceller.done():
-            canceller.cancel()
-        if getter in done:
-            return self._took(getter.result())
-        getter.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await getter
-        if getter.done() and not getter.cancelled():
-            return self._took(getter.result())
-        if canceller is not None and canceller in done:
+        loop = asyncio.get_running_loop()
+        if self.cancel is not None and self._cancel_watch is None:  # one for the session
+            self._cancel_watch = asyncio.ensure_future(self.cancel.wait())
+            self._cancel_watch.add_done_callback(self._wake)
+        waiter = self._wakeup = loop.create_future()
+        timer = loop.call_later(wait_ns / 1e9, self._wake)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._wakeup = None
+        if self.queue:
+            return self._took(self.queue.popleft())
+        if self._cancelled():
             return ("fail", ("cancelled", ""), self.clock())
         now = self.clock()
         if now >= self.next_tick:
@@ -502,6 +515,8 @@ class _Session:
         self.recorder.end(transport, verdict.to_json() if verdict else {}, total)
 
     async def shutdown(self) -> None:
+        if self._cancel_watch is not None and not self._cancel_watch.done():
+            self._cancel_watch.cancel()
         if self.pump is not None and not self.pump.done():
             self.pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .frames import Frame, Writer
+from .frames import Frame, Writer, dumps
 from .plan import Plan
 
 _FINISH = {
@@ -78,6 +78,8 @@ def _call(plan: Plan, arguments: str) -> dict[str, Any]:
 
 
 class ChatWriter(Writer):
+    _text_template: tuple[bytes, bytes] | None = None
+
     def chunk(self, delta: dict[str, Any] | None, finish: str | None = None) -> bytes:
         obj: dict[str, Any] = {
             "id": f"chatcmpl-mock{self.plan.n}",
@@ -105,7 +107,14 @@ class ChatWriter(Writer):
         return [self.content(self.chunk({"content": None, "reasoning_content": piece}))]
 
     def text(self, piece: str) -> list[Frame]:
-        return [self.content(self.chunk({"content": piece}))]
+        if self.plan.usage_every_chunk:  # the usage changes each chunk: no template
+            return [self.content(self.chunk({"content": piece}))]
+        if self._text_template is None:  # every text chunk is this one with its piece
+            marker = "\x00piece\x00"
+            head, tail = self.chunk({"content": marker}).split(dumps(marker).encode())
+            self._text_template = (head, tail)
+        head, tail = self._text_template
+        return [self.content(head + dumps(piece).encode() + tail)]
 
     def refusal(self, piece: str) -> list[Frame]:
         return [self.content(self.chunk({"refusal": piece}))]

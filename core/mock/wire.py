@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from . import anthropic, gemini, ollama, openai_chat
@@ -31,7 +32,7 @@ def request_id_header(dialect: str) -> str:
     return "request-id" if dialect == "anthropic" else "x-request-id"
 
 
-def frames_for(plan: Plan) -> list[Frame]:
+def frames_for(plan: Plan) -> Iterator[Frame]:
     return build_frames(plan, _WRITERS[plan.dialect](plan))
 
 

@@ -1164,3 +1164,23 @@ def test_a_max_token_limit_before_cut_at_wins(client):
     )
     seen = read("openai-chat", resp.content)
     assert (seen.text, seen.finish, seen.terminated) == (reply_text(3), "length", True)
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+@pytest.mark.parametrize("include_usage", [False, True])
+def test_chat_text_chunks_from_the_template_are_the_bytes_of_a_whole_dump(
+    crlf: bool, include_usage: bool
+) -> None:
+    """The mock formats text chunks from a template (its hot path at a million tokens): each
+    must be byte for byte the chunk a full JSON dump gives, whatever the piece holds."""
+    from core.mock.openai_chat import ChatWriter
+    from core.mock.plan import Plan
+
+    pieces = ["Hi", ' "quoted" ', "back\\slash", "new\nline", "naïve ☕ 🚀", "\x00\x1f", ""]
+    plan = Plan("openai-chat", "mock-normal", "normal", 7, 1700000000, 3, 50.0,
+                text=tuple(pieces), include_usage=include_usage, crlf=crlf)  # fmt: skip
+    fast, slow = ChatWriter(plan), ChatWriter(plan)
+    for piece in pieces:
+        (frame,) = fast.text(piece)
+        assert frame.content and frame.data == slow.chunk({"content": piece})
+    assert fast.sent == len(pieces)
