@@ -8,6 +8,7 @@ and the event loop never waits on the disk.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sqlite3
@@ -22,7 +23,13 @@ from core.stream.spec import HttpRequest
 __all__ = ["COMMIT_INTERVAL_S", "HistoryRecorder", "insert_run", "store_verdict"]
 
 COMMIT_INTERVAL_S = 0.25
-_ROWS_PER_INSERT = 500  # at most; fewer where SQLite allows fewer parameters (999 before 3.32)
+_INSERT_SIZES = (256, 64, 16, 4, 1)  # rows per INSERT (5 parameters each; SQLite < 3.32: 999)
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    return f"INSERT INTO chunks (run_id, idx, seq, t_ns, data) VALUES {values}"
 
 
 def summary_columns(verdict: dict[str, Any]) -> dict[str, Any]:
@@ -233,15 +240,19 @@ class HistoryRecorder:
     def _insert_chunks(self, ops: list[tuple[Any, ...]]) -> None:
         """Many rows per statement: sqlite3 lets the GIL go around every step, and taking it
         back once per row behind a busy event loop (and a 0.5 ms switch interval) made
-        this thread fall seconds behind a fast stream, its queue growing ~400 B a chunk."""
-        limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        rows = max(1, min(_ROWS_PER_INSERT, limit // 5))
-        for start in range(0, len(ops), rows):
-            part = ops[start : start + rows]
-            values = ", ".join(["(?, ?, ?, ?, ?)"] * len(part))
-            params = [v for op in part for v in (self.run_id, op[1], op[2], op[3], op[4])]
-            sql = f"INSERT INTO chunks (run_id, idx, seq, t_ns, data) VALUES {values}"
-            self._db.execute(sql, params)
+        this thread fall seconds behind a fast stream, its queue growing ~400 B a chunk.
+        Statements come in a few fixed sizes (256, 64, 16, 4 and 1 rows), so the connection's
+        statement cache holds five, not one per remainder seen (each is tens of KB)."""
+        limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 5
+        start = 0
+        for rows in _INSERT_SIZES:
+            if rows > limit:
+                continue
+            while len(ops) - start >= rows:
+                part = ops[start : start + rows]
+                params = [v for op in part for v in (self.run_id, op[1], op[2], op[3], op[4])]
+                self._db.execute(_insert_sql(rows), params)
+                start += rows
 
     def _write(self, op: tuple[Any, ...]) -> None:
         db = self._db
