@@ -20,9 +20,19 @@ from core.providers.keys import scrub
 from core.record.savefile import header_line, utc_now
 from core.stream.spec import HttpRequest
 
-__all__ = ["COMMIT_INTERVAL_S", "HistoryRecorder", "insert_run", "store_verdict"]
+__all__ = [
+    "COMMIT_INTERVAL_S",
+    "SEARCHED_CHARS",
+    "HistoryRecorder",
+    "insert_run",
+    "store_verdict",
+]
 
 COMMIT_INTERVAL_S = 0.25
+# The answer is searchable up to here (the whole of it is in the verdict): indexing a
+# million-token answer in full held ~30 MB more at the end of a run, for a search that
+# rarely reaches so far.
+SEARCHED_CHARS = 100_000
 _INSERT_SIZES = (256, 64, 16, 4, 1)  # rows per INSERT (5 parameters each; SQLite < 3.32: 999)
 
 
@@ -101,7 +111,11 @@ def store_verdict(
     answer = verdict.get("text") if isinstance(verdict.get("text"), str) else ""
     db.execute(
         "UPDATE run_texts SET answer = ?, verdict = ? WHERE run_id = ?",
-        (scrub(answer, key), scrub(json.dumps(verdict), key) if verdict else None, run_id),
+        (
+            scrub(answer[:SEARCHED_CHARS], key),
+            scrub(json.dumps(verdict), key) if verdict else None,
+            run_id,
+        ),
     )
 
 

@@ -429,3 +429,20 @@ def test_a_run_keeps_its_cost_when_a_price_is_known_and_a_dash_when_not() -> Non
     assert priced is not None and priced > 0
     assert local is None
     kept.close()
+
+
+def test_a_long_answer_is_searched_in_its_first_part_and_kept_whole() -> None:
+    """Search indexes the answer up to SEARCHED_CHARS (a million-token answer indexed whole
+    held ~30 MB more as the run ended); the verdict keeps every character."""
+    from core.record.history_recorder import SEARCHED_CHARS
+    from core.stream.spec import RunSpec
+
+    text = "early " + "x" * SEARCHED_CHARS + " latecomer"
+    kept = HistoryStore.open()
+    recorder = kept.recorder(RunSpec("openai-chat", "http://127.0.0.1:9/v1", "m"), source="probe")
+    recorder.session({"outcome": "completed", "text": text})
+    recorder.close()
+    assert [r.id for r in kept.list_runs(search="early")] == [recorder.run_id]
+    assert kept.list_runs(search="latecomer") == []
+    assert kept.verdict_json(recorder.run_id)["text"] == text
+    kept.close()
