@@ -65,7 +65,9 @@ class _Run:
     base_ns: int  # its session's t0 on the views' time axis
     started: bool = False  # session_started emitted
     finished: bool = False  # its SessionFinished arrived
-    text: list[str] = field(default_factory=list)  # the answer so far, if the engine dies
+    # the answer so far, if the engine dies: UTF-8 (a block holding one emoji is 4 bytes a
+    # character as a str)
+    text: list[bytes] = field(default_factory=list)
 
 
 class RunController(EventRelay):
@@ -350,7 +352,7 @@ class RunController(EventRelay):
                 if type(e) is TextDelta or (type(e) is DeltaBatch and e.kind is TextDelta)
             )
             if text:  # one string a frame, kept in case the engine dies
-                run.text.append(text)
+                run.text.append(text.encode("utf-8", "surrogatepass"))
             for event in batch:
                 self._handle(run, event)
         elif kind == "cannot_continue":
@@ -379,7 +381,7 @@ class RunController(EventRelay):
                 self.session_started.emit(SessionStart(run.kind, run.fresh, run.spec))
             verdict = engine_failed(
                 run.spec.dialect,
-                "".join(run.text),
+                b"".join(run.text).decode("utf-8", "surrogatepass"),
                 f"The network engine (a child process) stopped unexpectedly (exit code {code}) "
                 "before the stream ended. What arrived is shown; Retry starts a new engine.",
             )

@@ -82,7 +82,7 @@ class StreamView(TokenPointerMixin):
         self._recent = np.zeros(0, np.int64)
         self._recent_row = 0  # the chunk row of _recent[0]
         self._markers: list[tuple[int, int, int, str]] = []  # start, length, kind, tooltip
-        self._answer: list[str] = []
+        self._answer: list[bytes] = []  # UTF-8: as str, a batch with an emoji is 4 B a char
         self._offset = 0
         self._attempt = 0
         self._attempt_no = 0  # attempts shown since the views were cleared, from 1
@@ -97,7 +97,7 @@ class StreamView(TokenPointerMixin):
 
     def answer_text(self) -> str:
         """The answer text as shown (reasoning, refusal and tool arguments excluded)."""
-        return "".join(self._answer)
+        return b"".join(self._answer).decode("utf-8", "surrogatepass")
 
     def token_count(self) -> int:
         return len(self._tokens)
@@ -189,7 +189,7 @@ class StreamView(TokenPointerMixin):
         gaps[1:] = np.diff(t) / 1e6
         self._last_t = int(t[-1])
         if kind == TEXT:
-            self._answer.append(text)
+            self._answer.append(text.encode("utf-8", "surrogatepass"))
         ends = np.cumsum(sizes)
         if text.isascii():
             sizes16 = sizes
@@ -252,7 +252,7 @@ class StreamView(TokenPointerMixin):
                 pieces.append((text, kind, gap))
                 times.append(t)
         if answer:
-            self._answer.append("".join(answer))  # one string a batch, not one a token
+            self._answer.append("".join(answer).encode("utf-8", "surrogatepass"))  # one a batch
         if pieces:
             self._append(pieces, times)
 
