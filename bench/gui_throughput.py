@@ -135,6 +135,11 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], mock_pid: int)
     state = "all there" if complete else "MISSING"
     print(f"tokens in view   {view.token_count():,} of {args.tokens:,}: {state}")
     print(f"absorbed         {args.tokens / elapsed:,.0f} tok/s ({elapsed:.2f} s, send to verdict)")
+    m = outcome.verdict.metrics
+    print(
+        f"{'':17}the stream itself: first token at {m.ttft_ms or 0:,.0f} ms, "
+        f"{m.output_tokens_per_s or 0:,.0f} tok/s from first to last (core's figures)"
+    )
     p50, p99, worst = percentile(lags, 0.5), percentile(lags, 0.99), max(lags, default=0.0)
     print(
         f"loop lag         p50 {p50:.1f} ms · p99 {p99:.1f} ms · max {worst:.1f} ms "

@@ -59,18 +59,21 @@ def _frame(messages: list[tuple[Any, ...]]) -> bytes:
     return _HEADER.pack(len(body)) + body
 
 
-def _read_exact(fd: int, n: int) -> bytes | None:
-    parts: list[bytes] = []
-    while n:
+def _read_exact(fd: int, n: int) -> bytearray | None:
+    """`n` bytes read into one buffer (a run's last frame carries its whole text: no
+    second copy of it joined from parts)."""
+    out = bytearray(n)
+    view = memoryview(out)
+    got = 0
+    while got < n:
         try:
-            part = os.read(fd, n)
+            k = os.readv(fd, [view[got:]])
         except OSError:
             return None
-        if not part:
+        if not k:
             return None
-        parts.append(part)
-        n -= len(part)
-    return b"".join(parts)
+        got += k
+    return out
 
 
 def _read_frame(fd: int) -> list[tuple[Any, ...]] | None:
@@ -255,7 +258,9 @@ class _Outbox:
             self._handle = None
         if self._pending and not self._transport.is_closing():
             messages = [(m[0], m[1], m[2].take()) if m[0] == "events" else m for m in self._pending]
-            self._transport.write(_frame(messages))
+            body = pickle.dumps(messages, protocol=_PROTOCOL)
+            self._transport.write(_HEADER.pack(len(body)))  # no copy of a long body to join
+            self._transport.write(body)
         self._pending = []
         self._events = {}
         self._count = 0
