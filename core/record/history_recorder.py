@@ -9,7 +9,6 @@ and the event loop never waits on the disk.
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import sqlite3
 import threading
@@ -137,7 +136,8 @@ class HistoryRecorder:
         self._key_bytes = key.encode() if key else b""
         self._idx = next_idx - 1
         self._seq = 0
-        self._ops: list[tuple[Any, ...]] = []
+        self._ops: list[tuple[Any, ...]] = []  # attempts' headers and ends, in order
+        self._rows: list[Any] = []  # the chunks' INSERT parameters, five a chunk, flat
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._last_end: dict[str, Any] | None = None
@@ -185,7 +185,7 @@ class HistoryRecorder:
         with self._lock:
             if self._idx < 0:
                 return
-            self._ops.append(("chunk", self._idx, self._seq, t_ns, data))
+            self._rows.extend((self.run_id, self._idx, self._seq, t_ns, data))
             self._seq += 1
             self._size += len(data)
 
@@ -232,17 +232,15 @@ class HistoryRecorder:
     def _flush(self, finish: dict[str, Any] | None = None) -> None:
         with self._lock:
             ops, self._ops = self._ops, []
-        if not ops and finish is None:
+            rows, self._rows = self._rows, []
+        if not ops and not rows and finish is None:
             return
         db = self._db
         db.execute("BEGIN IMMEDIATE")
-        try:
-            for is_chunk, group in itertools.groupby(ops, lambda op: op[0] == "chunk"):
-                if is_chunk:
-                    self._insert_chunks(list(group))
-                    continue
-                for op in group:
-                    self._write(op)
+        try:  # chunks reference the run, not its attempts: their order against them is free
+            for op in ops:
+                self._write(op)
+            self._insert_chunks(rows)
             if finish is not None:
                 self._finish(finish)
             db.execute("COMMIT")
@@ -251,22 +249,22 @@ class HistoryRecorder:
             raise
         self.commit_times.append(time.monotonic())
 
-    def _insert_chunks(self, ops: list[tuple[Any, ...]]) -> None:
+    def _insert_chunks(self, rows: list[Any]) -> None:
         """Many rows per statement: sqlite3 lets the GIL go around every step, and taking it
         back once per row behind a busy event loop (and a 0.5 ms switch interval) made
         this thread fall seconds behind a fast stream, its queue growing ~400 B a chunk.
         Statements come in a few fixed sizes (256, 64, 16, 4 and 1 rows), so the connection's
-        statement cache holds five, not one per remainder seen (each is tens of KB)."""
+        statement cache holds five, not one per remainder seen (each is tens of KB); the
+        parameters are kept flat as the chunks come, so each statement takes a slice."""
         limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 5
-        start = 0
-        for rows in _INSERT_SIZES:
-            if rows > limit:
+        start, end = 0, len(rows)
+        for size in _INSERT_SIZES:
+            if size > limit:
                 continue
-            while len(ops) - start >= rows:
-                part = ops[start : start + rows]
-                params = [v for op in part for v in (self.run_id, op[1], op[2], op[3], op[4])]
-                self._db.execute(_insert_sql(rows), params)
-                start += rows
+            width = size * 5
+            while end - start >= width:
+                self._db.execute(_insert_sql(size), rows[start : start + width])
+                start += width
 
     def _write(self, op: tuple[Any, ...]) -> None:
         db = self._db
