@@ -185,6 +185,7 @@ class MainWindow(WindowActionsMixin):
         view.add_lane_requested.connect(self.add_compare_lane)
         view.open_run_requested.connect(self._open_compare_run)
         view.run_in_run_view_requested.connect(self._run_compare_lane)
+        self.compare_controller.warm_up()  # lanes are being set up: Race should not wait
         return view
 
     def _build_history_panel(self) -> HistoryPanel:

@@ -50,21 +50,32 @@ class CompareController(QObject):
     def busy(self) -> bool:
         return self._race_id is not None
 
-    def start(self, plan: RacePlan) -> None:
-        """Race `plan`; every run is saved (probe's format) under a folder of its own."""
-        if self.busy:
-            return
+    @property
+    def engine(self) -> EngineClient:
+        """The race's engine process, started on first use (and again after it died)."""
         if self._engine is not None and not self._engine.alive:
             self._engine.close()
             self._engine = None
         if self._engine is None:
             self._engine = EngineClient()
+        return self._engine
+
+    def warm_up(self) -> None:
+        """Start the engine now (the Compare view is being set up), so Race does not wait
+        for it to load."""
+        _ = self.engine
+
+    def start(self, plan: RacePlan) -> None:
+        """Race `plan`; every run is saved (probe's format) under a folder of its own."""
+        if self.busy:
+            return
+        engine = self.engine
         root = self._data_dir / "compare"
         root.mkdir(parents=True, exist_ok=True)
         self.save_dir = Path(tempfile.mkdtemp(prefix="race-", dir=root))
         history = {"path": str(self._data_dir / "history.sqlite3")}
         self.costs = []
-        self._race_id = self._engine.start_race(plan, save_dir=str(self.save_dir), history=history)
+        self._race_id = engine.start_race(plan, save_dir=str(self.save_dir), history=history)
         self.race_started.emit(plan)
         self.busy_changed.emit(True)
         self._timer.start()

@@ -105,7 +105,10 @@ def test_stop_all_stops_every_lane(qtbot: Any, window: MainWindow) -> None:
 
 
 def test_demo_lanes_and_a_lane_from_the_request_pane(qtbot: Any, window: MainWindow) -> None:
+    assert window._compare_controller is None  # nothing of Compare before its tab
     view = window.compare_view
+    engine = window.compare_controller._engine  # started as the lanes are set up
+    assert engine is not None and engine.alive
     configure(window, scenario="max_tokens")
     window.add_compare_lane()
     assert view.lane_count == 1
