@@ -32,10 +32,15 @@ class KeyMasker:
     str (a run of generated text deltas, where a model may emit the key token by token).
     With no key it passes everything through untouched."""
 
-    __slots__ = ("_held", "_key", "_mask", "echoed")
+    __slots__ = ("_held", "_keys", "_mask", "echoed")
 
     def __init__(self, key: str | None, *, text: bool = False) -> None:
-        self._key: Any = (key if text else key.encode()) if key else b""
+        forms: list[Any] = []
+        if key and text:
+            forms = [key]
+        elif key:  # bytes: also as a JSON encoder may write it (PHP's and Java's escape "/")
+            forms = list(dict.fromkeys([key.encode(), key.replace("/", "\\/").encode()]))
+        self._keys: tuple[Any, ...] = tuple(forms)
         self._mask: Any = MASK if text else _MASK_BYTES
         self._held: Any = "" if text else b""
         self.echoed = False
@@ -45,14 +50,15 @@ class KeyMasker:
         return len(self._held)
 
     def feed(self, data: Any) -> Any:
-        key = self._key
-        if not key:
+        keys = self._keys
+        if not keys:
             return data
         buf = self._held + data if self._held else data
-        if key in buf:
-            self.echoed = True
-            buf = buf.replace(key, self._mask)
-        keep = _prefix_tail(buf, key)
+        for key in keys:
+            if key in buf:
+                self.echoed = True
+                buf = buf.replace(key, self._mask)
+        keep = max(_prefix_tail(buf, key) for key in keys)
         if keep:
             self._held = buf[-keep:]
             return buf[:-keep]

@@ -36,6 +36,17 @@ def test_key_split_at_every_byte_is_masked(before: bytes) -> None:
             assert echoed
 
 
+def test_a_key_echoed_with_its_slashes_escaped_is_masked_at_every_split() -> None:
+    """A JSON encoder may write "/" as "\\/" (PHP's and Java's do): an echoed key with a
+    slash comes back in that form too, and is masked however the reads cut it."""
+    key = "AZ/key+0a/b=="
+    body = b'{"error":{"message":"bad key AZ\\/key+0a\\/b=="}} AZ/key+0a/b== AZ\\/'
+    assert key.replace("/", "\\/").encode() in body
+    for cut in range(len(body) + 1):
+        out, echoed = masked([body[:cut], body[cut:]], key)
+        assert out == b'{"error":{"message":"bad key ***"}} *** AZ\\/' and echoed
+
+
 def test_masker_holds_back_at_most_len_key_minus_one() -> None:
     m = KeyMasker(KEY)
     assert m.feed(b"hello sk-abc-sk-ab") == b"hello "
