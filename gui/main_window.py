@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from core import (
     AttemptStarted,
     HistoryError,
+    Price,
     ProfileStore,
     RunSpec,
     SessionFinished,
@@ -90,6 +91,7 @@ class MainWindow(WindowActionsMixin):
         self._data_dir = data_dir
         self._compare_controller: CompareController | None = None  # made with the Compare tab
         self.controller.breakers.exempt(self._mock_urls.values())
+        self.controller.price_of = self._profile_price
         self._live = False  # the views show a live run (not an opened file)
         self._fitted = False  # fitted to the screen when first shown
         self.run_stored = True  # the run shown is kept somewhere (saved, or opened from a file)
@@ -176,6 +178,11 @@ class MainWindow(WindowActionsMixin):
     @property
     def history_panel(self) -> HistoryPanel:
         return self.history_tab.widget
+
+    def _profile_price(self, spec: RunSpec) -> Price | None:
+        """The run's profile's own price, if it has one (its stored cost uses it)."""
+        profile = self.profile_store.get(spec.profile)
+        return profile.price if profile is not None else None
 
     def _build_compare_view(self) -> CompareView:
         from gui.compare.view import CompareView  # imported with the tab: not at start-up

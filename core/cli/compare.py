@@ -22,6 +22,7 @@ from core.cli.lanes import LaneArgs, lanes_from_toml, parse_lane
 from core.cli.probe import build_spec, find_named_profile
 from core.live.race import MAX_LANES, MIN_LANES, MODES, Lane, LaneRunFinished, Race, RacePlan
 from core.providers.keys import ProfileError
+from core.providers.pricing import Price
 from core.record.history import HistoryError, HistoryStore, Retention
 from core.record.savefile import Recorder
 from core.stream.definitions import DEFINITIONS
@@ -139,12 +140,14 @@ def _history() -> HistoryStore | None:
         return None
 
 
-def _recorders(store: HistoryStore | None) -> Callable[[RunSpec], Recorder] | None:
+def _recorders(store: HistoryStore | None) -> Callable[[RunSpec, Price | None], Recorder] | None:
     """Every run of the race into the history, under one compare group."""
     if store is None:
         return None
     group = store.new_compare_group()
-    return lambda spec: store.recorder(spec, source="compare", compare_group=group)
+    return lambda spec, price: store.recorder(
+        spec, source="compare", compare_group=group, price=price
+    )
 
 
 def compare_main(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from core.stream.events import RefusalDelta, TextDelta, ThinkingDelta
 from core.stream.spec import RunSpec, Timeouts, mask_url
 
 if TYPE_CHECKING:
+    from core.providers.pricing import Price
     from core.providers.profiles import Profile
 
 __all__ = ["build_spec", "find_named_profile", "probe_main"]
@@ -168,7 +169,7 @@ def probe_main(args: argparse.Namespace) -> int:
         spec = build_spec(args, base_url, profile)
         if not spec.model:
             spec = spec.with_changes(model=_server_model(spec))
-        return asyncio.run(_probe(spec, args))
+        return asyncio.run(_probe(spec, args, profile.price if profile else None))
     finally:
         if mock is not None:
             mock.stop()
@@ -184,7 +185,7 @@ def _server_model(spec: RunSpec) -> str:
         raise UsageError(f"{exc} with --model") from None
 
 
-async def _probe(spec: RunSpec, args: argparse.Namespace) -> int:
+async def _probe(spec: RunSpec, args: argparse.Namespace, price: Price | None = None) -> int:
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -201,7 +202,7 @@ async def _probe(spec: RunSpec, args: argparse.Namespace) -> int:
             store = HistoryStore.open(retention=Retention())
         except HistoryError as exc:  # the run still happens; it is just not kept
             print(f"streamscope probe: history not kept: {exc}", file=sys.stderr)
-    history = store.recorder(spec, source="probe") if store is not None else None
+    history = store.recorder(spec, source="probe", price=price) if store is not None else None
     recorder = TeeRecorder(saved, history) if saved or history else None
     live = not args.json
     out = sys.stdout

@@ -130,9 +130,10 @@ class EngineClient:
     def start(self, **kwargs: Any) -> int:
         """Start a session in the engine; `kwargs` are `run_session`'s (spec, retries, kind,
         previous, breaker) plus `recording` (a saved-run path the child writes) and
-        `history` ({"path", "source", "run_id"}: the store the child writes the run to as
-        it streams; its id comes back as ("history", run_id, history_id)). Returns the
-        run's id, which tags every message about it."""
+        `history` ({"path", "source", "run_id", "price"}: the store the child writes the run
+        to as it streams, and the profile's own price for its cost; its id comes back as
+        ("history", run_id, history_id)). Returns the run's id, which tags every message
+        about it."""
         self._next_id += 1
         self._send([("start", self._next_id, kwargs)])
         return self._next_id
@@ -333,7 +334,10 @@ def _history_recorder(
 
     try:
         recorder = stores.get(history["path"]).recorder(
-            spec, source=history.get("source", "window"), run_id=history.get("run_id")
+            spec,
+            source=history.get("source", "window"),
+            run_id=history.get("run_id"),
+            price=history.get("price"),
         )
     except (HistoryError, OSError, ValueError) as exc:
         out.send(("history_error", run_id, str(exc)))
@@ -344,7 +348,7 @@ def _history_recorder(
 
 def _race_history(
     run_id: int, history: dict[str, Any] | None, stores: _Stores, out: _Outbox
-) -> Callable[[Any], Any] | None:
+) -> Callable[[Any, Any], Any] | None:
     """Every run of a race into the history, under one compare group."""
     if not history:
         return None
@@ -356,7 +360,9 @@ def _race_history(
     except (HistoryError, OSError) as exc:
         out.send(("history_error", run_id, str(exc)))
         return None
-    return lambda spec: store.recorder(spec, source="compare", compare_group=group)
+    return lambda spec, price: store.recorder(
+        spec, source="compare", compare_group=group, price=price
+    )
 
 
 async def _run_one(

@@ -191,7 +191,8 @@ class Race:
     client: httpx.AsyncClient | None = None
     clock: Clock = time.monotonic_ns
     save_dir: Path | None = None  # one saved-run file per run (probe's format)
-    history: Callable[[RunSpec], Recorder] | None = None  # a history recorder per run
+    # a history recorder per run, given the run and its lane's own price (None: none)
+    history: Callable[[RunSpec, Price | None], Recorder] | None = None
     result: RaceResult = field(init=False)
 
     def __post_init__(self) -> None:
@@ -301,7 +302,8 @@ class Race:
         collector = StampCollector(spec.dialect)
         path = self._save_path(lane, index)
         saved_file = RunRecorder(path.with_name(path.name + ".partial")) if path else None
-        kept = self.history(spec) if self.history is not None else None
+        price = self.plan.lanes[lane].price
+        kept = self.history(spec, price) if self.history is not None else None
         recorder = TeeRecorder(saved_file, kept) if saved_file or kept else None
         first_t0: int | None = None
         last: RunFinished | None = None

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.record.datadir import history_path
 from core.record.diagnose import Replay, replay_session
@@ -23,6 +23,9 @@ from core.record.history_schema import HistoryError, check_version, connect, mig
 from core.record.request_info import describe_request, prompt_of
 from core.record.savefile import SavedAttempt, SavedSession, utc_now
 from core.stream.spec import RunSpec
+
+if TYPE_CHECKING:
+    from core.providers.pricing import Price
 
 __all__ = ["HistoryError", "HistoryStore", "Retention", "RunSummary"]
 
@@ -96,10 +99,12 @@ class HistoryStore:
         source: str = "probe",
         compare_group: int | None = None,
         run_id: int | None = None,
+        price: Price | None = None,
     ) -> HistoryRecorder:
         """A recorder for one session of `spec` (pass it to `run_session`, alone or in a
         `TeeRecorder`). With `run_id`, the session continues that run (Continue pressed
-        after the fact): its attempts are appended."""
+        after the fact): its attempts are appended. `price` is the profile's own, when it
+        has one: the stored cost uses it instead of genai-prices."""
         from core.providers.keys import scrub
 
         if run_id is None:
@@ -125,7 +130,7 @@ class HistoryStore:
             ).fetchone()
             next_idx = row[0]
         priced = (spec.model, spec.base_url)
-        return HistoryRecorder(connect(self.path), run_id, next_idx, spec.api_key, priced)
+        return HistoryRecorder(connect(self.path), run_id, next_idx, spec.api_key, priced, price)
 
     def import_session(
         self, saved: SavedSession, *, source: str = "import", verdict: dict[str, Any] | None = None

@@ -13,11 +13,14 @@ import json
 import sqlite3
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.providers.keys import scrub
 from core.record.savefile import header_line, utc_now
 from core.stream.spec import HttpRequest
+
+if TYPE_CHECKING:
+    from core.providers.pricing import Price
 
 __all__ = [
     "COMMIT_INTERVAL_S",
@@ -128,9 +131,11 @@ class HistoryRecorder:
         next_idx: int,
         key: str | None,
         priced: tuple[str, str] | None = None,
+        price: Price | None = None,
     ):
         self._db = db
         self._priced = priced  # (model, base_url): the run's cost is stored when it ends
+        self._price = price  # a profile's own price: it wins over genai-prices
         self.run_id = run_id
         self._key = key
         self._key_bytes = key.encode() if key else b""
@@ -289,7 +294,8 @@ class HistoryRecorder:
             self._db.execute("UPDATE runs SET cost_usd = ? WHERE id = ?", (cost, self.run_id))
 
     def _cost(self, verdict: dict[str, Any]) -> float | None:
-        """From the session's usage and genai-prices (None when either is unknown)."""
+        """From the session's usage and the profile's price or genai-prices (None when
+        either is unknown)."""
         if self._priced is None:
             return None
         from core.providers.pricing import run_cost
@@ -299,5 +305,11 @@ class HistoryRecorder:
         if not isinstance(ins, int) or not isinstance(outs, int):
             return None
         model, base_url = self._priced
-        cost = run_cost(model=model, base_url=base_url, input_tokens=ins, output_tokens=outs)
+        cost = run_cost(
+            model=model,
+            base_url=base_url,
+            input_tokens=ins,
+            output_tokens=outs,
+            override=self._price,
+        )
         return cost.usd if cost is not None else None

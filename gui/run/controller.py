@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ from gui.run.messages import SessionOutcome, SessionStart
 from gui.run.relay import FLUSH_MS, EventRelay
 
 if TYPE_CHECKING:
-    from core import Replay  # core.record.diagnose: loaded when a file is first opened
+    from core import Price, Replay  # Replay: core.record.diagnose, loaded when a file is opened
 
 __all__ = ["FLUSH_MS", "RunController"]
 
@@ -79,6 +80,8 @@ class RunController(EventRelay):
         self.history_path: Path | None = data_dir / "history.sqlite3"  # None: keep no history
         self.history_id: int | None = None  # the shown session's run in the history
         self.history_error: str | None = None  # why the last run was not kept
+        # a run's profile's own price (the window sets it from its profiles), for its cost
+        self.price_of: Callable[[RunSpec], Price | None] = lambda _spec: None
         self._engine: EngineClient | None = None
         self._run: _Run | None = None
         self._queued: tuple[RunSpec, str, bool, dict[str, Any]] | None = None
@@ -285,6 +288,7 @@ class RunController(EventRelay):
         if self.history_path is not None:
             history = {"path": str(self.history_path), "source": "window"}
             history["run_id"] = self.history_id  # Retry/Continue add to the same run
+            history["price"] = self.price_of(spec)  # a profile's own price, for its cost
         run_id = engine.start(
             spec=spec,
             kind=kind,

@@ -13,6 +13,7 @@ import pytest
 from core.cli import main
 from core.cli.lanes import lanes_from_toml, parse_lane
 from core.mock import MockServer
+from core.record.history import HistoryStore
 
 
 def lane(mock: MockServer, label: str, model: str = "mock-normal", extra: str = "") -> str:
@@ -133,6 +134,20 @@ def test_mock_lanes_and_a_profile_price(capsys, tmp_path: Path, monkeypatch) -> 
     assert cheap["cost"]["mean_usd"] == pytest.approx(expected)
     assert cheap["cost"]["source"] == "profile Cheap mock, 2026-11-30"
     assert b["outcomes"] == {"truncated/max_tokens": 1} and b["cost"] is None
+    # the history keeps the same costs: the profile's price, and none for the mock
+    with HistoryStore.open() as store:
+        costs = {r.dialect: r.cost_usd for r in store.list_runs()}
+    assert costs["anthropic"] == pytest.approx(expected) and costs["gemini"] is None
+    # probe --profile too
+    assert main(["probe", "--profile", "Cheap mock", "--json"]) == 0
+    probed = json.loads(capsys.readouterr().out)
+    with HistoryStore.open() as store:
+        newest = store.list_runs()[0]
+    usage = probed["usage"]
+    assert newest.source == "probe"
+    assert newest.cost_usd == pytest.approx(
+        (usage["input_tokens"] * 2.0 + usage["output_tokens"] * 10.0) / 1e6
+    )
 
 
 @pytest.mark.parametrize(

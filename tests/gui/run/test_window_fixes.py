@@ -383,3 +383,25 @@ def test_metrics_grid_shows_tpot_and_a_live_tps_reason(window: MainWindow) -> No
     assert grid.values["tps"].text() == "–"
     assert "fewer than 3" in grid.values["tps"].toolTip()
     assert "tpot" in grid.values
+
+
+def test_a_run_on_a_profile_with_its_own_price_is_stored_with_that_cost(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """The history's cost uses the profile's own price (genai-prices knows no mock)."""
+    from core import HistoryStore, Price, mock_profile
+
+    price = Price(input=2.0, output=10.0)
+    priced = replace(mock_profile("mock", "openai-chat"), name="Priced", model="mock-normal")
+    window.profile_store.put(replace(priced, price=price))
+    window.refresh_profiles()
+    pane = window.request_pane
+    pane.provider.setCurrentIndex(pane.provider.findData("profile:Priced"))
+    verdict = send_and_wait(qtbot, window).verdict
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=10_000)  # the run is stored
+    usage = verdict.to_json()["usage"]
+    assert usage["input_tokens"] and usage["output_tokens"]
+    with HistoryStore.open(window.controller.history_path) as store:
+        cost = store.summary(window.controller.history_id).cost_usd
+    expected = (usage["input_tokens"] * 2.0 + usage["output_tokens"] * 10.0) / 1e6
+    assert cost == pytest.approx(expected)
