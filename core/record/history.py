@@ -372,9 +372,11 @@ class HistoryStore:
         )
 
     def new_compare_group(self) -> int:
-        """A compare group id not used yet (a race's runs share one)."""
-        row = self.db.execute("SELECT coalesce(max(compare_group), 0) + 1 FROM runs")
-        return row.fetchone()[0]
+        """A compare group id never handed out before (a race's runs share one); taken by
+        an insert, so two processes racing for one get two."""
+        group = self.db.execute("INSERT INTO compare_groups DEFAULT VALUES").lastrowid
+        assert group is not None
+        return group
 
     def set_compare_group(self, run_ids: list[int], group: int | None) -> None:
         self.db.executemany(

@@ -97,6 +97,15 @@ CREATE TRIGGER runs_fts_update AFTER UPDATE OF prompt, answer ON run_texts BEGIN
 END;
 """
 
+# Compare group ids handed out by an insert, so two writers (the window's engine and a CLI
+# compare) never take the same one; they were max + 1 over the runs, which both could read
+# before either wrote. The groups already used are registered first.
+_V2 = """
+CREATE TABLE compare_groups (id INTEGER PRIMARY KEY AUTOINCREMENT);
+INSERT INTO compare_groups (id)
+    SELECT DISTINCT compare_group FROM runs WHERE compare_group IS NOT NULL ORDER BY 1;
+"""
+
 
 # version → the script that brings the store from version-1 to it
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
@@ -113,7 +122,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(_V1)}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(_V1), 2: _script(_V2)}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

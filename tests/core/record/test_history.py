@@ -446,3 +446,31 @@ def test_a_long_answer_is_searched_in_its_first_part_and_kept_whole() -> None:
     assert kept.list_runs(search="latecomer") == []
     assert kept.verdict_json(recorder.run_id)["text"] == text
     kept.close()
+
+
+def test_compare_groups_are_never_handed_out_twice_and_old_ones_are_kept(
+    data_dir: Path,
+) -> None:
+    """Group ids come from an insert (two writers never share one); a schema-1 store's
+    groups are registered when it is upgraded, so a new group comes after them."""
+    from core.record.datadir import history_path
+    from core.record.history_schema import MIGRATIONS, connect
+
+    path = history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    MIGRATIONS[1](db)
+    db.execute("PRAGMA user_version = 1")
+    for group in (1, 5, None):
+        db.execute(
+            "INSERT INTO runs (started, state, source, dialect, base_url, model, compare_group) "
+            "VALUES ('2026-01-01T00:00:00Z', 'finished', 'compare', 'd', 'b', 'm', ?)",
+            (group,),
+        )
+    db.close()
+    one, two = HistoryStore.open(), HistoryStore.open()
+    taken = [one.new_compare_group(), two.new_compare_group(), one.new_compare_group()]
+    assert taken == [6, 7, 8]
+    assert one.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    one.close()
+    two.close()
