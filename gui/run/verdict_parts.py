@@ -183,8 +183,11 @@ class MetricsGrid(QWidget):
         w = outcome.verdict
         sm = w.session_metrics
         if sm is not None:  # core's whole-answer figures (DESIGN §6)
+            tokens = _n(sm.output_tokens)
+            if sm.output_tokens is None and outcome.parts:  # no usage: counted, as per segment
+                tokens = f"{sum(v.metrics.content_events for v, _ in outcome.parts):,} (chunks)"
             text = (
-                f"{_n(sm.output_tokens)} tokens · {sm.segments} segments · "
+                f"{tokens} tokens · {sm.segments} segments · "
                 f"{sm.attempts} attempts · TTFT {_ms(sm.ttft_ms)} · total {_ms(sm.total_ms)}"
             )
         else:

@@ -405,3 +405,18 @@ def test_a_run_on_a_profile_with_its_own_price_is_stored_with_that_cost(
         cost = store.summary(window.controller.history_id).cost_usd
     expected = (usage["input_tokens"] * 2.0 + usage["output_tokens"] * 10.0) / 1e6
     assert cost == pytest.approx(expected)
+
+
+def test_a_continued_answer_without_usage_counts_its_tokens_from_chunks(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """With no usage (a local server that sends none), the whole answer's token count is
+    the segments' content chunks, as each segment's own row says, not "–"."""
+    configure(window, scenario="max_tokens", tokens=80, include_usage=False, prompt="no usage")
+    first = send_and_wait(qtbot, window).verdict
+    assert first.output_tokens is None
+    outcome = click_and_wait(qtbot, window, window.verdict_panel.continue_button)
+    assert len(outcome.parts) == 2
+    whole = window.verdict_panel.metrics.values["whole"].text()
+    counted = sum(v.metrics.content_events for v, _ in outcome.parts)
+    assert whole.startswith(f"{counted:,} (chunks) tokens · 2 segments"), whole
