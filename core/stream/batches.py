@@ -127,7 +127,10 @@ class WireBatch(_Joined):
         self.index.extend(other.index)
         self.chunk_index.extend(other.chunk_index)
         codes = [self._code(name) for name in other.names]
-        self.name_codes.extend(codes[c] for c in other.name_codes)
+        if codes == list(range(len(codes))):  # the usual case: the same names in order
+            self.name_codes.extend(other.name_codes)
+        else:
+            self.name_codes.extend(codes[c] for c in other.name_codes)
         self.kinds.extend(other.kinds)
         self._extend(other)
 
