@@ -52,6 +52,7 @@ BATCH_EVENTS = 1024  # a frame never holds more: a burst is cut into frames as i
 OUTBOX_BYTES = 4 * 1024 * 1024
 _HEADER = struct.Struct("!I")
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+_READV = hasattr(os, "readv")
 
 
 def _frame(messages: list[tuple[Any, ...]]) -> bytes:
@@ -67,7 +68,12 @@ def _read_exact(fd: int, n: int) -> bytearray | None:
     got = 0
     while got < n:
         try:
-            k = os.readv(fd, [view[got:]])
+            if _READV:
+                k = os.readv(fd, [view[got:]])
+            else:  # no readv (Windows): read, then copy in
+                part = os.read(fd, n - got)
+                k = len(part)
+                view[got : got + k] = part
         except OSError:
             return None
         if not k:
