@@ -111,30 +111,38 @@ class ReadBuffer:
             with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(_resolve, waiter)
 
+    def take(self, max_bytes: int, reader: Reader) -> tuple[bytes, int | None] | None:
+        """The loop, without waiting: the next bytes read and their arrival ((b"", None) at
+        the end), or None when the thread has nothing yet."""
+        resume = False
+        with self.lock:
+            if not self.chunks:
+                if self.end is True:
+                    return b"", None
+                if isinstance(self.end, BaseException):
+                    raise self.end
+                return None
+            data, stamp = self.chunks.popleft()
+            if len(data) > max_bytes:
+                self.chunks.appendleft((data[max_bytes:], stamp))
+                data = data[:max_bytes]
+            self.size -= len(data)
+            if self.paused and self.size < CAP // 2:
+                self.paused, resume = False, True
+        if resume:
+            reader.resume(self.fd)
+        return data, stamp
+
     async def read(self, max_bytes: int, reader: Reader) -> tuple[bytes, int | None]:
         """The loop: the next bytes read and their arrival (None at the end)."""
         while True:
-            resume = False
+            got = self.take(max_bytes, reader)
+            if got is not None:
+                return got
             with self.lock:
-                if self.chunks:
-                    data, stamp = self.chunks.popleft()
-                    if len(data) > max_bytes:
-                        self.chunks.appendleft((data[max_bytes:], stamp))
-                        data = data[:max_bytes]
-                    self.size -= len(data)
-                    if self.paused and self.size < CAP // 2:
-                        self.paused, resume = False, True
-                else:
-                    data = b""
-                    if self.end is True:
-                        return b"", None
-                    if isinstance(self.end, BaseException):
-                        raise self.end
-                    waiter = self.waiter = self.loop.create_future()
-            if data:
-                if resume:
-                    reader.resume(self.fd)
-                return data, stamp
+                if self.chunks or self.end is not False:
+                    continue  # the thread came in between
+                waiter = self.waiter = self.loop.create_future()
             await waiter
 
     def readable(self) -> bool:

@@ -124,6 +124,15 @@ class _SocketStream(httpcore.AsyncNetworkStream):
             remove(fd)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._buffer is not None and self._reader is not None:
+            try:  # bytes the thread already holds need no timeout (a fast stream's usual read)
+                got = self._buffer.take(max_bytes, self._reader)
+            except OSError as exc:
+                raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+            if got is not None:
+                data, stamp = got
+                self.arrival_ns = stamp if stamp is not None else time.monotonic_ns()
+                return data
         try:
             async with asyncio.timeout(timeout):
                 if self._buffer is not None and self._reader is not None:
