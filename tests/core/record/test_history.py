@@ -15,6 +15,7 @@ from core.mock.script import reply_text
 from core.record.diagnose import diagnose_bytes
 from core.record.history import HistoryError, HistoryStore, Retention
 from core.record.history_schema import SCHEMA_VERSION
+from core.record.savefile import read_saved_session
 
 KEY = "sk-history-secret-7f3a9c"
 
@@ -63,16 +64,21 @@ def test_probe_writes_the_whole_session_and_show_gives_back_probe_json(capsys, m
     )  # fmt: skip
 
 
-def test_a_long_continued_run_reads_back_every_chunk_in_order(capsys, mock) -> None:
-    """More chunks than one insert statement holds, across segments: none lost or moved."""
-    live = probe(capsys, mock, "--max-tokens", "700", "--continue-until-complete", "2",
-                 "--header", "x-mock-params: tokens=1500", dialect="openai-chat")  # fmt: skip
+def test_a_long_continued_run_reads_back_every_chunk_in_order(capsys, mock, tmp_path) -> None:
+    """Across segments, the history keeps every chunk the run read, in order: the same
+    chunks, stamps and bytes as the run's saved file. (A chunk is one network read, so how
+    many there are depends on how reads merge; enough tokens make more chunks than one
+    insert statement holds.)"""
+    saved_file = tmp_path / "run.jsonl"
+    live = probe(capsys, mock, "--max-tokens", "1400", "--continue-until-complete", "2",
+                 "--header", "x-mock-params: tokens=3000", "--save", str(saved_file),
+                 dialect="openai-chat")  # fmt: skip
     assert live["outcome"] == "completed" and len(live["segments"]) == 3
     with store() as s:
         saved = s.saved_session(1)
     chunks = stamps(saved)
     assert [a.segment for a in saved.attempts] == [0, 1, 2]
-    assert sum(len(c) for c in chunks) > 1500
+    assert chunks == stamps(read_saved_session(saved_file.read_text()))
     for attempt in chunks:
         times = [t for t, _ in attempt]
         assert times == sorted(times)
