@@ -46,10 +46,13 @@ class TextParts(list[str | bytes]):
             self._loose = 0
 
     def joined(self) -> str:
-        """The whole text."""
+        """The whole text, made once: one join of the UTF-8 blocks and one decode (a head
+        decoded and then added to the tail would copy a long text a second time)."""
         cut = len(self) - self._loose
-        head = b"".join(self[:cut]).decode("utf-8", "surrogatepass")  # type: ignore[arg-type]
-        return head + "".join(self[cut:])  # type: ignore[arg-type]
+        if not cut:
+            return "".join(self)  # type: ignore[arg-type]
+        tail = "".join(self[cut:]).encode("utf-8", "surrogatepass")  # type: ignore[arg-type]
+        return b"".join([*self[:cut], tail]).decode("utf-8", "surrogatepass")  # type: ignore[list-item]
 
 
 @dataclass(frozen=True, slots=True)
