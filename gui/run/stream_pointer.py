@@ -13,6 +13,7 @@ from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextEdit, QToolTip
 
 from gui.run.text_window import TextWindow
+from gui.run.token_style import T_UNIT_NS
 from gui.theme import Theme, qcolor
 from gui.widgets.columns import Columns
 
@@ -47,7 +48,7 @@ class TokenPointerMixin(TextWindow):
             where = f" · chunk {chunk + 1}"  # the inspector's numbering: from 1, across attempts
         kind = ("text", "reasoning", "refusal", "tool arguments")[int(t["kind"][i])]
         return (
-            f"token {i + 1} ({kind}) · at {t['t'][i] / 1e6:,.1f} ms · "
+            f"token {i + 1} ({kind}) · at {t['t'][i] * (T_UNIT_NS / 1e6):,.1f} ms · "
             f"gap {t['gap'][i]:,.1f} ms{where}"
         )
 

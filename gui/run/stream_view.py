@@ -33,6 +33,7 @@ from gui.run.token_style import (
     HEAT_LIMITS_MS,
     MARKER,
     REFUSAL,
+    T_UNIT_NS,
     TEXT,
     THINKING,
     TOOL,
@@ -46,6 +47,7 @@ from gui.widgets.columns import Columns
 __all__ = ["StreamView", "seam_tip"]
 
 _RECENT_CHUNKS = 4096
+_T_MAX = 2**32 - 1
 _BATCH_KINDS = {TextDelta: TEXT, ThinkingDelta: THINKING, RefusalDelta: REFUSAL}
 
 
@@ -76,13 +78,14 @@ class StreamView(TokenPointerMixin):
         self.setFont(self._base_font)
         self._theme = LIGHT
         self._heat = False
-        self._tokens = Columns(start="i4", length="i4", t="i8", gap="f4", chunk="i4", kind="i1")
+        # t: arrival on the session's axis in units of T_UNIT_NS (10 µs: 0.1 ms is what a
+        # hover shows; 32 bits hold 11.9 hours): 21 bytes a token, not 25
+        self._tokens = Columns(start="i4", length="i4", t="u4", gap="f4", chunk="i4", kind="i1")
         # the arrival times of the latest chunks only: a token's chunk is always a recent one
         self._chunk_count = 0
         self._recent = np.zeros(0, np.int64)
         self._recent_row = 0  # the chunk row of _recent[0]
         self._markers: list[tuple[int, int, int, str]] = []  # start, length, kind, tooltip
-        self._answer: list[bytes] = []  # UTF-8: as str, a batch with an emoji is 4 B a char
         self._offset = 0
         self._attempt = 0
         self._attempt_no = 0  # attempts shown since the views were cleared, from 1
@@ -96,8 +99,23 @@ class StreamView(TokenPointerMixin):
     # --- what tests and the window read ---------------------------------------------------
 
     def answer_text(self) -> str:
-        """The answer text as shown (reasoning, refusal and tool arguments excluded)."""
-        return b"".join(self._answer).decode("utf-8", "surrogatepass")
+        """The answer text as shown (reasoning, refusal and tool arguments excluded): the
+        text tokens since the last retry's divider, cut from the whole text (`TextWindow`)
+        rather than kept a second time."""
+        t = self._tokens
+        keep = (t["kind"] == TEXT) & (t["start"] >= self._dim_end)
+        starts, ends = t["start"][keep], t["start"][keep] + t["length"][keep]
+        if not len(starts):
+            return ""
+        # runs of adjacent answer tokens: a marker or another kind between them cuts a run
+        cuts = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+        firsts = np.concatenate([[0], cuts]).tolist()
+        lasts = np.concatenate([cuts - 1, [len(ends) - 1]]).tolist()
+        store = self._store
+        parts = [
+            store[2 * int(starts[a]) : 2 * int(ends[b])] for a, b in zip(firsts, lasts, strict=True)
+        ]
+        return b"".join(parts).decode("utf-16-le", "surrogatepass")
 
     def token_count(self) -> int:
         return len(self._tokens)
@@ -115,7 +133,6 @@ class StreamView(TokenPointerMixin):
             self._tokens.clear()
             self._chunk_count, self._recent, self._recent_row = 0, np.zeros(0, np.int64), 0
             self._markers.clear()
-            self._answer.clear()
             self._pos, self._last_t, self._last_kind, self._tool_index = 0, None, TEXT, None
             self._dim_end = 0
             self._attempt_no, self._divider = 0, None
@@ -136,7 +153,6 @@ class StreamView(TokenPointerMixin):
     def _start_retry_text(self) -> None:
         if self._divider is not None:
             self._dim_all()
-            self._answer.clear()
             self._append([(self._divider, MARKER, 0)], [])
             self._divider = None
 
@@ -188,8 +204,6 @@ class StreamView(TokenPointerMixin):
         gaps[0] = 0.0 if self._last_t is None else (t[0] - self._last_t) / 1e6
         gaps[1:] = np.diff(t) / 1e6
         self._last_t = int(t[-1])
-        if kind == TEXT:
-            self._answer.append(text.encode("utf-8", "surrogatepass"))
         ends = np.cumsum(sizes)
         if text.isascii():
             sizes16 = sizes
@@ -223,11 +237,9 @@ class StreamView(TokenPointerMixin):
     def _add_events(self, events: list) -> None:
         pieces: list[tuple[str, int, float]] = []  # text, kind, gap before it (ms)
         times: list[int] = []
-        answer: list[str] = []
         for ev in events:
             if isinstance(ev, TextDelta):
                 kind, text = TEXT, ev.text
-                answer.append(text)
             elif isinstance(ev, ThinkingDelta):
                 kind, text = THINKING, ev.text
             elif isinstance(ev, RefusalDelta):
@@ -251,8 +263,6 @@ class StreamView(TokenPointerMixin):
             if text:
                 pieces.append((text, kind, gap))
                 times.append(t)
-        if answer:
-            self._answer.append("".join(answer).encode("utf-8", "surrogatepass"))  # one a batch
         if pieces:
             self._append(pieces, times)
 
@@ -369,7 +379,7 @@ class StreamView(TokenPointerMixin):
         self._tokens.extend(
             start=starts,
             length=lengths,
-            t=t_arr,
+            t=np.clip((t_arr + T_UNIT_NS // 2) // T_UNIT_NS, 0, _T_MAX),
             gap=gaps,
             chunk=rows,
             kind=kinds,

@@ -18,6 +18,7 @@ __all__ = [
     "TEXT",
     "THINKING",
     "TOOL",
+    "T_UNIT_NS",
     "char_format",
     "heat_legend",
     "heat_level",
@@ -26,6 +27,7 @@ __all__ = [
 
 TEXT, THINKING, REFUSAL, TOOL, MARKER, DIMMED = range(6)
 HEAT_LIMITS_MS = (10.0, 25.0, 50.0, 100.0, 250.0)  # gap thresholds of the heat levels
+T_UNIT_NS = 10_000  # a token's arrival time is kept in these (10 µs) units, in 32 bits
 
 
 def heat_level(kind: int, gap_ms: float, heat: bool) -> int:

@@ -86,7 +86,8 @@ def test_the_mock_and_engine_start_once_the_first_frame_is_shown(
         with qtbot.waitSignal(win.first_frame_shown, timeout=10_000):
             win.show()
         assert win.windowHandle().isExposed()
-        assert win.controller._engine is not None and client._client is not None
+        assert win.controller._engine is not None
+        assert client._client is None  # the HTTP client waits for its first use (a probe)
         configure(win, scenario="normal")
         assert send_and_wait(qtbot, win).verdict.label == "completed/natural"
         # the profiles dialog's probes use the shared client

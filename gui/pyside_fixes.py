@@ -1,0 +1,37 @@
+"""Work-arounds for PySide6 behaviour that costs the window memory.
+
+PySide6's ``__feature__`` support (PYSIDE-2029) replaces ``__import__`` and, for every module
+imported after PySide6, reads the module's whole source with ``inspect.getsource`` to look for
+the word "PySide6". ``inspect`` goes through ``linecache``, which keeps every line of every
+file for the life of the process: ~550 files and ~20 MB of ``str`` in the window (numpy,
+pyqtgraph, httpx, the app). The answer is still computed; only the cache entry is dropped.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from typing import Any
+
+__all__ = ["drop_feature_source_cache"]
+
+
+def drop_feature_source_cache() -> None:
+    """Make PySide6's per-import source check leave nothing in `linecache` (idempotent)."""
+    import PySide6.QtCore  # noqa: F401  (loads shibokensupport)
+
+    feature = sys.modules.get("shibokensupport.feature")
+    check = getattr(feature, "_mod_uses_pyside", None)
+    if check is None or getattr(check, "_streamscope_wrapped", False):
+        return
+
+    def uses_pyside(module: Any) -> bool:
+        cached = set(linecache.cache)
+        try:
+            return check(module)
+        finally:
+            for name in set(linecache.cache) - cached:
+                linecache.cache.pop(name, None)
+
+    uses_pyside._streamscope_wrapped = True  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = uses_pyside  # type: ignore[union-attr]
