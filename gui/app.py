@@ -19,8 +19,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from core.heap import fix_mmap_threshold
 from gui.pyside_fixes import drop_feature_source_cache
 
+fix_mmap_threshold()  # a long stream's buffers leave no holes in the heap: see core/heap.py
 drop_feature_source_cache()  # before the imports below: see gui/pyside_fixes.py
 
 import qasync  # noqa: E402

@@ -40,6 +40,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from core.heap import fix_mmap_threshold
 from core.stream.batches import Batcher
 
 __all__ = ["FLUSH_S", "EngineClient", "serve"]
@@ -106,11 +107,6 @@ class EngineClient:
         root = str(Path(__file__).resolve().parents[2])  # the folder that holds `core`
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        # glibc: blocks from 128 KiB are always mmapped and unmapped when freed (no dynamic
-        # threshold), so a session's end (the joined answer, its JSON for the history, the
-        # pickled verdict) does not grow the heap for good: ~10 MB off the engine's peak
-        # at a million tokens (bench/gui_throughput)
-        env.setdefault("MALLOC_MMAP_THRESHOLD_", str(128 * 1024))
         self._proc = subprocess.Popen(
             [python, "-c", "from core.live.engine import serve; serve()"],
             stdin=subprocess.PIPE,
@@ -534,5 +530,6 @@ def serve() -> None:
     in_fd, out_fd = sys.stdin.fileno(), os.dup(sys.stdout.fileno())
     sys.stdout = sys.stderr  # a stray print must never land in the frames' pipe
     sys.setswitchinterval(0.0005)  # the reader thread gets the GIL within 0.5 ms of a read
+    fix_mmap_threshold()  # a session's end (its joined answer, JSON, pickle) leaves no holes
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(in_fd, out_fd))
