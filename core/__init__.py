@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from core.cli.compare_report import format_csv as compare_csv
     from core.cli.compare_report import format_json as compare_json
     from core.cli.compare_report import format_markdown as compare_markdown
-    from core.cli.report import WARNING_TEXT, format_report
+    from core.cli.report import format_report
     from core.live.breaker import BreakerBook, BreakerState, CircuitBreaker, breaker_key
     from core.live.continuation import (
         CannotContinue,
@@ -124,12 +124,13 @@ if TYPE_CHECKING:
     from core.stream.stats import CLASSES as RUN_CLASSES
     from core.stream.stats import LaneStats, Summary, lane_stats, percentile, summarize
     from core.stream.verdict import SessionMetrics
+    from core.stream.warning_text import WARNING_TEXT
 
 _EXPORTS: dict[str, tuple[str, str]] = {
     "compare_csv": ("core.cli.compare_report", "format_csv"),
     "compare_json": ("core.cli.compare_report", "format_json"),
     "compare_markdown": ("core.cli.compare_report", "format_markdown"),
-    "WARNING_TEXT": ("core.cli.report", "WARNING_TEXT"),
+    "WARNING_TEXT": ("core.stream.warning_text", "WARNING_TEXT"),
     "format_report": ("core.cli.report", "format_report"),
     "BreakerBook": ("core.live.breaker", "BreakerBook"),
     "BreakerState": ("core.live.breaker", "BreakerState"),

@@ -18,7 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import AttemptStarted, Progress, ResponseStarted, RunFinished, Verdict
+from core import (
+    WARNING_TEXT,
+    AttemptStarted,
+    Progress,
+    ResponseStarted,
+    RunFinished,
+    Verdict,
+)
 from gui.run.action_rules import ActionState
 from gui.run.messages import SessionOutcome, SessionStart
 from gui.run.verdict_parts import (
@@ -225,7 +232,6 @@ class VerdictPanel(QWidget):
         self.metrics.show_verdict(v)
         self.metrics.show_whole(outcome)
         self.metrics_title.setText(_metrics_scope(outcome, self.attempts.topLevelItemCount()))
-        from core import WARNING_TEXT  # core.cli: with the first warning, not at start-up
 
         lines = [f"⚑ <b>{w}</b> — {html.escape(WARNING_TEXT.get(w, ''))}" for w in v.warnings]
         self.warnings.setText("<br>".join(lines))
