@@ -92,6 +92,7 @@ class MainWindow(WindowActionsMixin):
         self._compare_controller: CompareController | None = None  # made with the Compare tab
         self.controller.breakers.exempt(self._mock_urls.values())
         self.controller.price_of = self._profile_price
+        self.controller.answer_so_far = lambda: self.stream_view.answer_text()
         self._live = False  # the views show a live run (not an opened file)
         self._fitted = False  # fitted to the screen when first shown
         self.run_stored = True  # the run shown is kept somewhere (saved, or opened from a file)

@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +28,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from core import (
     AttemptStarted,
     CannotContinue,
+    ChunkBatch,
     DeltaBatch,
     EngineClient,
     RunSpec,
     SessionFinished,
-    TextDelta,
+    WireBatch,
     build_continuation,
     engine_failed,
     more_tokens,
@@ -52,7 +53,13 @@ log = logging.getLogger(__name__)
 # A frame's share of work on the engine's messages: what is left waits for the next frame
 # (and the engine for room), so a backlog never freezes the window for a long frame.
 PUMP_BUDGET_S = 0.010
+# The views' work comes after the relay, at the frame's flush, and grows with what was
+# relayed (text layout above all): a frame relays at most this many events, so a backlog
+# (after a slow paint) is drained over a few bounded frames, not one long one. 60 frames a
+# second of it is still ~60,000 tokens a second.
+PUMP_EVENTS = 2048
 _SLICE = 256  # events relayed between two looks at the clock
+_BATCHES = (ChunkBatch, WireBatch, DeltaBatch)
 
 
 @dataclass(slots=True)
@@ -66,9 +73,6 @@ class _Run:
     base_ns: int  # its session's t0 on the views' time axis
     started: bool = False  # session_started emitted
     finished: bool = False  # its SessionFinished arrived
-    # the answer so far, if the engine dies: UTF-8 (a block holding one emoji is 4 bytes a
-    # character as a str)
-    text: list[bytes] = field(default_factory=list)
 
 
 class RunController(EventRelay):
@@ -82,6 +86,9 @@ class RunController(EventRelay):
         self.history_error: str | None = None  # why the last run was not kept
         # a run's profile's own price (the window sets it from its profiles), for its cost
         self.price_of: Callable[[RunSpec], Price | None] = lambda _spec: None
+        # the answer shown so far (the window sets it to its stream view's): what the verdict
+        # keeps if the engine dies mid-run, read from the view, not kept a second time here
+        self.answer_so_far: Callable[[], str] = lambda: ""
         self._engine: EngineClient | None = None
         self._run: _Run | None = None
         self._queued: tuple[RunSpec, str, bool, dict[str, Any]] | None = None
@@ -310,12 +317,15 @@ class RunController(EventRelay):
         if not self._backlog:
             self._backlog.extend(engine.poll())
         deadline = time.perf_counter() + PUMP_BUDGET_S
-        while self._backlog and time.perf_counter() < deadline:
+        relayed = 0
+        while self._backlog and relayed < PUMP_EVENTS and time.perf_counter() < deadline:
             message = self._backlog.popleft()
-            if message[0] == "events" and len(message[2]) > _SLICE:
-                head, rest = message[2][:_SLICE], message[2][_SLICE:]
-                self._backlog.appendleft((message[0], message[1], rest))
-                message = (message[0], message[1], head)
+            if message[0] == "events":
+                if len(message[2]) > _SLICE:
+                    head, rest = message[2][:_SLICE], message[2][_SLICE:]
+                    self._backlog.appendleft((message[0], message[1], rest))
+                    message = (message[0], message[1], head)
+                relayed += sum(len(e) if type(e) in _BATCHES else 1 for e in message[2])
             self._on_message(message)
         self.flush()
         if self._run is None and self._queued is None and not self._backlog:
@@ -349,15 +359,7 @@ class RunController(EventRelay):
             if not run.started:
                 run.started = True
                 self.session_started.emit(SessionStart(run.kind, run.fresh, run.spec))
-            batch = message[2]
-            text = "".join(
-                e.text
-                for e in batch
-                if type(e) is TextDelta or (type(e) is DeltaBatch and e.kind is TextDelta)
-            )
-            if text:  # one string a frame, kept in case the engine dies
-                run.text.append(text.encode("utf-8", "surrogatepass"))
-            for event in batch:
+            for event in message[2]:
                 self._handle(run, event)
         elif kind == "cannot_continue":
             self.run_failed.emit(f"Cannot continue: {message[2]}")
@@ -385,7 +387,7 @@ class RunController(EventRelay):
                 self.session_started.emit(SessionStart(run.kind, run.fresh, run.spec))
             verdict = engine_failed(
                 run.spec.dialect,
-                b"".join(run.text).decode("utf-8", "surrogatepass"),
+                self.answer_so_far(),
                 f"The network engine (a child process) stopped unexpectedly (exit code {code}) "
                 "before the stream ended. What arrived is shown; Retry starts a new engine.",
             )

@@ -66,6 +66,7 @@ def test_a_killed_engine_ends_the_run_and_the_next_run_works(
     verdict = blocker.args[0].verdict
     assert verdict.label == "interrupted/engine_failed"
     assert verdict.actions == ("retry",) and verdict.text
+    assert verdict.text == window.stream_view.answer_text()  # what arrived is kept
     assert window.verdict_panel.outcome_label == "interrupted/engine_failed"
     qtbot.waitUntil(lambda: not window.controller.busy)
     configure(window, tps=2000.0, tokens=40)
