@@ -46,13 +46,21 @@ class TextParts(list[str | bytes]):
             self._loose = 0
 
     def joined(self) -> str:
-        """The whole text, made once: one join of the UTF-8 blocks and one decode (a head
-        decoded and then added to the tail would copy a long text a second time)."""
+        """The whole text, made once: the blocks are decoded one by one and joined, and
+        then replaced by the text itself (the verdict keeps it: holding the blocks too
+        would keep a long answer twice)."""
+        if len(self) == 1 and isinstance(self[0], str):
+            return self[0]  # joined before (or a single piece)
         cut = len(self) - self._loose
-        if not cut:
-            return "".join(self)  # type: ignore[arg-type]
-        tail = "".join(self[cut:]).encode("utf-8", "surrogatepass")  # type: ignore[arg-type]
-        return b"".join([*self[:cut], tail]).decode("utf-8", "surrogatepass")  # type: ignore[list-item]
+        parts = [b.decode("utf-8", "surrogatepass") for b in self[:cut]]  # type: ignore[union-attr]
+        text = "".join([*parts, *self[cut:]])  # type: ignore[list-item]
+        del parts
+        if not text:
+            return text
+        super().clear()
+        super().append(text)
+        self._loose = 1
+        return text
 
 
 @dataclass(frozen=True, slots=True)

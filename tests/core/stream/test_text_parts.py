@@ -17,6 +17,9 @@ def test_joined_is_every_piece_in_order(pieces: list[str], block: int) -> None:
         parts.append(piece)
     assert parts.joined() == "".join(pieces)
     assert bool(parts) == bool(pieces)
+    assert parts.joined() == "".join(pieces)  # again, from the kept text
+    parts.append("more")  # and on after it
+    assert parts.joined() == "".join(pieces) + "more"
 
 
 def test_a_block_with_an_emoji_or_a_lone_surrogate_round_trips() -> None:
