@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from bisect import bisect_left
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -98,15 +99,20 @@ def serve(port_file: str, log_file: str, chunks: int, every_ms: float) -> None:
 
 def gap_errors(reads: list[tuple[int, int]], writes: list[Any]) -> list[float]:
     """reads: (t_ns, body bytes so far); writes: (t_ns the write returned, body bytes so far,
-    t_ns it began). A read that ends exactly where a write ends is paired with it. On
-    loopback the segment reaches the reader inside the write call, so the true gap between
-    two arrivals lies in the interval the write log allows; each read gap's error is its
-    distance from that interval (in ms). A server preempted as its write returns (the
-    reader it woke takes the core) so widens the interval instead of faking an error."""
-    ends = {w[1]: (w[0], w[2] if len(w) > 2 else w[0]) for w in writes}
-    paired = [(t, ends[size]) for t, size in reads if size in ends]
+    t_ns it began). Each write's arrival is the stamp of the read that brought its last
+    byte (two writes read together share one stamp: the reader was late). On loopback the
+    segment reaches the reader inside the write call, so the true gap between two arrivals
+    lies in the interval the write log allows; each gap's error is its distance from that
+    interval (in ms). A server preempted as its write returns (the reader it woke takes the
+    core) so widens the interval instead of faking an error."""
+    ends = [size for _, size in reads]
+    arrivals = []
+    for w in writes:
+        i = bisect_left(ends, w[1])
+        if i < len(reads):
+            arrivals.append((reads[i][0], (w[0], w[2] if len(w) > 2 else w[0])))
     errors = []
-    for (r0, w0), (r1, w1) in pairwise(paired):
+    for (r0, w0), (r1, w1) in pairwise(arrivals):
         gap, shortest, longest = r1 - r0, w1[1] - w0[0], w1[0] - w0[1]
         errors.append(max(shortest - gap, gap - longest, 0) / 1e6)
     return errors
@@ -131,11 +137,13 @@ def cumulative(chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def merged(reads: list[tuple[int, int]]) -> int:
-    """How many writes reached the client in the same network read as the next one (their
-    chunks carry one stamp): the reader was late by more than the gap between them, and
-    TCP hands the queued segments over as one, stamped with the last one's arrival."""
-    return sum(1 for (t0, _), (t1, _) in pairwise(reads) if t0 == t1)
+def merged(reads: list[tuple[int, int]], writes: list[Any]) -> int:
+    """How many writes reached the client in the same network read as the next one (a read
+    that ends past the write's end, not at it): the reader was late by more than the gap
+    between them, and TCP hands the queued segments over as one, stamped with the last
+    one's arrival. `reads` as `gap_errors` takes them."""
+    ends = {size for _, size in reads}
+    return sum(1 for w in writes[:-1] if w[1] not in ends)
 
 
 def figures(name: str, errors: list[float], late: int) -> str:
@@ -247,7 +255,7 @@ async def measure(
             raw = base64.b64decode(row.get("b64") or row.get("data"))
             cli_reads.append((row["t_ns"], len(raw)))
     cli_errors = gap_errors(cumulative(cli_reads), cli_writes)
-    cli_late = merged(cli_reads)
+    cli_late = merged(cumulative(cli_reads), cli_writes)
 
     # the window under the same load
     stamps: list[tuple[int, int]] = []
@@ -264,7 +272,7 @@ async def measure(
     outcome = await asyncio.wait_for(done, 60)
     window_writes = json.loads(log_file.read_text().splitlines()[-1])
     window_errors = gap_errors(cumulative(stamps), window_writes)
-    window_late = merged(stamps)
+    window_late = merged(cumulative(stamps), window_writes)
     Path("/tmp/timing_dump.json").write_text(
         json.dumps({"reads": stamps, "writes": window_writes, "cli": cli_reads, "cliw": cli_writes})
     )
