@@ -76,28 +76,27 @@ def chunked(*pieces: bytes, trailer: bytes = b"") -> bytes:
     return OK_CHUNKED + body + b"0\r\n" + trailer + b"\r\n"
 
 
+async def read_all(replies: Sequence[bytes]) -> tuple[list[bytes], int]:
+    """Every reply's body, read in turn by one client, and how many connections it made."""
+    async with raw_server(replies) as server:
+        client = new_client()
+        try:
+            bodies = [await body_of(client, server.url) for _ in replies]
+        finally:
+            await client.aclose()
+    return bodies, server.connections
+
+
 async def test_a_chunked_body_reads_whole_and_the_connection_is_reused() -> None:
     first = chunked(b"data: one\n\n", b"data: two\n\n")
     second = OK_CHUNKED + b"5;name=value\r\nhello\r\n6 \r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n"
-    async with raw_server([first, second]) as server:
-        client = new_client()
-        try:
-            assert await body_of(client, server.url) == b"data: one\n\ndata: two\n\n"
-            assert await body_of(client, server.url) == b"hello world"
-        finally:
-            await client.aclose()
-    assert server.connections == 1
+    bodies, connections = await read_all([first, second])
+    assert bodies == [b"data: one\n\ndata: two\n\n", b"hello world"] and connections == 1
 
 
 async def test_bytes_past_the_end_of_a_body_close_the_connection() -> None:
-    async with raw_server([chunked(b"abc") + b"junk", chunked(b"def")]) as server:
-        client = new_client()
-        try:
-            assert await body_of(client, server.url) == b"abc"
-            assert await body_of(client, server.url) == b"def"
-        finally:
-            await client.aclose()
-    assert server.connections == 2
+    bodies, connections = await read_all([chunked(b"abc") + b"junk", chunked(b"def")])
+    assert bodies == [b"abc", b"def"] and connections == 2
 
 
 @pytest.mark.parametrize(
@@ -129,12 +128,7 @@ async def test_a_broken_body_raises_httpx_protocol_error_with_h11s_words(
     ],
 )
 async def test_a_body_framed_by_length_or_by_the_close_reads_whole(reply: bytes) -> None:
-    async with raw_server([reply]) as server:
-        client = new_client()
-        try:
-            assert await body_of(client, server.url) == b"hello"
-        finally:
-            await client.aclose()
+    assert (await read_all([reply]))[0] == [b"hello"]
 
 
 async def test_a_plain_httpx_client_is_read_by_httpx() -> None:
