@@ -49,11 +49,21 @@ class _Dechunker:
         self._footer = 0  # bytes of the CRLF after a chunk's payload still to come
         self._trailer = False
         self.ended = False
+        # a framing error found in a read: raised once the payload before it is handed on
+        # (as h11 gives the chunks before a bad one)
+        self.error: httpx.RemoteProtocolError | None = None
 
     def feed(self, data: bytes) -> bytes:
+        out: list[bytes] = []
+        try:
+            self._feed(data, out)
+        except httpx.RemoteProtocolError as exc:
+            self.error = exc
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def _feed(self, data: bytes, out: list[bytes]) -> None:
         if self._pending:
             data, self._pending = self._pending + data, b""
-        out: list[bytes] = []
         pos, end = 0, len(data)
         while pos < end and not self.ended:
             if self._left:
@@ -96,7 +106,6 @@ class _Dechunker:
                 if not self._left:
                     self._trailer = True
         self.rest = data[pos:] if self.ended else b""
-        return out[0] if len(out) == 1 else b"".join(out)
 
     def _hold(self, tail: bytes, what: str) -> None:
         if len(tail) > _LINE_LIMIT:
@@ -175,6 +184,8 @@ async def _read(
                     body = dechunker.feed(data)
                     if body:
                         yield body
+                    if dechunker.error is not None:
+                        raise dechunker.error
                     if dechunker.ended:
                         break
                 if closed:

@@ -120,6 +120,22 @@ async def test_a_broken_body_raises_httpx_protocol_error_with_h11s_words(
             await client.aclose()
 
 
+async def test_chunks_before_a_bad_one_in_the_same_read_are_handed_on_first() -> None:
+    """As h11 does: the payload framed before the error is read, then the error raised."""
+    reply = OK_CHUNKED + b"3\r\nabc\r\nzz\r\n"
+    pieces: list[bytes] = []
+    async with raw_server([reply]) as server:
+        client = new_client()
+        try:
+            async with client.stream("GET", server.url) as response:
+                with pytest.raises(httpx.RemoteProtocolError, match="illegal chunk header"):
+                    async for piece in aiter_decoded(response):
+                        pieces.append(piece)
+        finally:
+            await client.aclose()
+    assert pieces == [b"abc"]
+
+
 @pytest.mark.parametrize(
     "reply",
     [
