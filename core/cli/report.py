@@ -67,7 +67,7 @@ def format_report(v: Verdict, notes: list[str] | None = None, preview: int = 240
         lines.append(f"  note: {note}")
     if v.reasoning:
         lines.append(f"  reasoning: {_preview(v.reasoning, preview)}")
-    if v.text:
+    if v.answer:
         lines.append(f"  text: {_preview(v.text, preview)}")
     if v.refusal:
         lines.append(f"  refusal: {_preview(v.refusal, preview)}")

@@ -47,9 +47,13 @@ class SessionFinished:
     verdict: Verdict  # the whole session's (final segment's, with the stitched text)
     runs: tuple[RunFinished, ...]
     parts: tuple[tuple[Verdict, str], ...] = ()  # each segment's verdict and method
-    text: str = ""  # the stitched answer
     spec: RunSpec | None = None  # the original request (Continue builds on it)
     attempts: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The stitched answer (the session verdict's), decoded at each call."""
+        return self.verdict.text
 
     @property
     def segment_verdicts(self) -> tuple[Verdict, ...]:

@@ -512,7 +512,7 @@ class _Session:
             total = round(verdict.metrics.total_ms * 1e6)  # the very figure the verdict shows
         if total is None:
             total = self.rel(self.clock())
-        self.recorder.end(transport, verdict.to_json() if verdict else {}, total)
+        self.recorder.end(transport, verdict.to_record() if verdict else {}, total)
 
     async def shutdown(self) -> None:
         if self._cancel_watch is not None and not self._cancel_watch.done():

@@ -27,7 +27,7 @@ from core.live.runner import Clock, run
 from core.record.savefile import Recorder
 from core.stream.outcome import Verdict, not_sent
 from core.stream.spec import RunSpec
-from core.stream.verdict import SessionMetrics
+from core.stream.verdict import SessionMetrics, utf8
 
 __all__ = ["AttemptStarted", "SessionFinished", "combine", "run_session"]
 
@@ -59,7 +59,7 @@ async def run_session(
     attempts: list[dict[str, Any]] = []
     segments: list[tuple[Verdict, str]] = []
     runs: list[RunFinished] = []
-    text = ""
+    answer = b""  # the stitched answer, UTF-8 (`Verdict.answer`)
     trimmed = ""
     method = ""
     current = spec
@@ -72,9 +72,9 @@ async def run_session(
         segments = list(previous.parts)
         runs = list(previous.runs)
         attempts = list(previous.attempts)
-        text = previous.text
+        answer = previous.verdict.answer
         span.carried_ns = _total_ns(previous.verdict)
-        plan = build_continuation(spec, text, segments[-1][0])
+        plan = build_continuation(spec, previous.text, segments[-1][0])
         current, method, trimmed = plan.spec, plan.method, plan.trimmed
         kind, reason = "continue", "continue"
         attempt = len(runs)
@@ -130,9 +130,11 @@ async def run_session(
             if await _wait(decision.delay_s, cancel, sleep):
                 continue
             decision = None
-        joined = stitch(text, verdict.text, trimmed) if segments else verdict.text
+        if segments:
+            answer = utf8(stitch(answer.decode("utf-8", "surrogatepass"), verdict.text, trimmed))
+        else:
+            answer = verdict.answer
         segments.append((verdict, method or "original"))
-        text = joined
         sent = None
         if (
             refused
@@ -142,17 +144,17 @@ async def run_session(
         ):
             break
         try:
-            plan = build_continuation(spec, text, verdict)
+            plan = build_continuation(spec, answer.decode("utf-8", "surrogatepass"), verdict)
         except CannotContinue:
             break
         current, method, trimmed = plan.spec, plan.method, plan.trimmed
         kind, waited, reason, retry_count = "continue", 0.0, "continue", 0
-    whole = combine(segments, text, attempts)
+    whole = combine(segments, answer, attempts)
     if len(runs) > 1 or len(segments) > 1:
         whole = replace(whole, session_metrics=_session_metrics(segments, runs, span))
     if recorder is not None:  # one file is one session: its verdict closes the recording
-        recorder.session(whole.to_json())
-    yield SessionFinished(whole, tuple(runs), tuple(segments), text, spec, tuple(attempts))
+        recorder.session(whole.to_record())
+    yield SessionFinished(whole, tuple(runs), tuple(segments), spec, tuple(attempts))
 
 
 @dataclass(slots=True)
@@ -223,7 +225,7 @@ async def _wait(delay_s: float, cancel: asyncio.Event | None, sleep: Any = None)
 
 
 def combine(
-    segments: list[tuple[Verdict, str]], text: str, attempts: list[dict[str, Any]]
+    segments: list[tuple[Verdict, str]], answer: bytes, attempts: list[dict[str, Any]]
 ) -> Verdict:
     final = segments[-1][0]
     if len(segments) == 1 and not attempts:
@@ -236,7 +238,7 @@ def combine(
         )
     return replace(
         final,
-        text=text,
+        answer=answer,
         warnings=warnings,
         reasoning="".join(v.reasoning for v, _ in segments),
         input_tokens=_sum(v.input_tokens for v, _ in segments),

@@ -9,7 +9,6 @@ and the event loop never waits on the disk.
 from __future__ import annotations
 
 import functools
-import json
 import sqlite3
 import threading
 import time
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from core.providers.keys import scrub
 from core.record.savefile import header_line, utc_now
 from core.stream.spec import HttpRequest
+from core.stream.verdict import Answer, dumps_record
 
 if TYPE_CHECKING:
     from core.providers.pricing import Price
@@ -110,12 +110,15 @@ def store_verdict(
         "writer_pid = NULL, size_bytes = size_bytes + :size WHERE id = :id",
         {**columns, "state": state, "now": utc_now(), "size": add_size, "id": run_id},
     )
-    answer = verdict.get("text") if isinstance(verdict.get("text"), str) else ""
+    answer = verdict.get("text")
+    if isinstance(answer, Answer):  # a recorder's verdict: only the searched part is decoded
+        answer = answer.head(SEARCHED_CHARS)
+    answer = answer[:SEARCHED_CHARS] if isinstance(answer, str) else ""
     db.execute(
         "UPDATE run_texts SET answer = ?, verdict = ? WHERE run_id = ?",
         (
-            scrub(answer[:SEARCHED_CHARS], key),
-            scrub(json.dumps(verdict), key) if verdict else None,
+            scrub(answer, key),
+            scrub(dumps_record(verdict), key) if verdict else None,
             run_id,
         ),
     )
@@ -157,7 +160,7 @@ class HistoryRecorder:
     # --- the hooks -----------------------------------------------------------------------
 
     def _json(self, obj: dict[str, Any]) -> str:
-        return scrub(json.dumps(obj), self._key)
+        return scrub(dumps_record(obj), self._key)
 
     def header(
         self,

@@ -18,7 +18,7 @@ from core.stream.metrics import Metrics
 from core.stream.outcome import Verdict, bad_content_type, http_error
 from core.stream.pipeline import Pipeline
 from core.stream.spec import DIALECTS, stop_sequences_sent, usage_requested
-from core.stream.verdict import SessionMetrics
+from core.stream.verdict import SessionMetrics, utf8
 
 __all__ = ["judge_attempt", "judge_session", "stitch_texts"]
 
@@ -32,7 +32,7 @@ def _verdict_from_json(data: dict[str, Any] | None, dialect: str) -> Verdict | N
         verdict = Verdict.from_json(data)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    if not isinstance(verdict.outcome, str) or not isinstance(verdict.text, str):
+    if not isinstance(verdict.outcome, str):
         return None
     return verdict if verdict.dialect in DIALECTS else replace(verdict, dialect=dialect)
 
@@ -176,7 +176,7 @@ def judge_session(saved: SavedSession, verdicts: list[Verdict]) -> Verdict:
         warnings.append("recording_cut")
     whole = replace(
         last,
-        text=text,
+        answer=utf8(text),
         reasoning="".join(v.reasoning for v in segments),
         warnings=tuple(dict.fromkeys(warnings)),
         input_tokens=_count(usage.get("input_tokens"), [v.input_tokens for v in segments]),

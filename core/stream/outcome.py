@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from core.stream.caps import describe_size
 from core.stream.dialects.base import StreamFacts
-from core.stream.verdict import DecodeFlags, HttpInfo, ToolCall, Verdict
+from core.stream.verdict import DecodeFlags, HttpInfo, ToolCall, Verdict, utf8
 
 __all__ = [
     "TRANSPORT_ENDINGS",
@@ -154,7 +154,7 @@ def engine_failed(dialect: str, text: str, explanation: str) -> Verdict:
         "interrupted",
         "engine_failed",
         had_output=bool(text),
-        text=text,
+        answer=utf8(text),
         actions=("retry",),
         explanation=explanation,
     )
@@ -294,7 +294,7 @@ def classify(
         raw_stop_reason=facts.finish.raw if facts.finish else None,
         terminator_seen=facts.terminator_seen,
         had_output=had_output,
-        text=facts.text.joined(),
+        answer=facts.text.joined_utf8(),
         reasoning=facts.reasoning.joined(),
         refusal=facts.refusal.joined(),
         tool_calls=calls,

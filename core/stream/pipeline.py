@@ -11,11 +11,12 @@ from dataclasses import dataclass, field, replace
 from core.stream.caps import DEFAULT_CAPS, Caps, describe_size
 from core.stream.dialects import new_parser
 from core.stream.events import RefusalDelta, StreamEvent, TextDelta, ThinkingDelta, WireEvent
-from core.stream.keymask import KeyMasker, mask_key_in
+from core.stream.keymask import MASK, KeyMasker, mask_key_in
 from core.stream.metrics import Metrics, MetricsBuilder
 from core.stream.ndjson import NDJSONDecoder
 from core.stream.outcome import DecodeFlags, HttpInfo, Verdict, classify
 from core.stream.sse import SSEDecoder
+from core.stream.verdict import utf8
 
 __all__ = ["Pipeline", "Step"]
 
@@ -190,14 +191,16 @@ class Pipeline:
 
 def _mask_verdict(verdict: Verdict, key: str) -> Verdict:
     """The key masked in every text the verdict carries (it may have come in pieces)."""
-    texts = (verdict.text, verdict.reasoning, verdict.refusal, verdict.explanation)
+    texts = (verdict.reasoning, verdict.refusal, verdict.explanation)
     calls = tuple(replace(c, arguments=mask_key_in(c.arguments, key)) for c in verdict.tool_calls)
-    echoed = any(key in t for t in texts) or calls != verdict.tool_calls
+    key_utf8 = utf8(key)
+    in_answer = key_utf8 in verdict.answer
+    echoed = in_answer or any(key in t for t in texts) or calls != verdict.tool_calls
     if not echoed:
         return verdict
     return replace(
         verdict,
-        text=mask_key_in(verdict.text, key),
+        answer=verdict.answer.replace(key_utf8, utf8(MASK)) if in_answer else verdict.answer,
         reasoning=mask_key_in(verdict.reasoning, key),
         refusal=mask_key_in(verdict.refusal, key),
         explanation=mask_key_in(verdict.explanation, key),

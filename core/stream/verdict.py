@@ -3,12 +3,29 @@ every layer and serialise to the contract's JSON (DESIGN §6)."""
 
 from __future__ import annotations
 
+import json
+import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.stream.metrics import Metrics
 
-__all__ = ["DecodeFlags", "HttpInfo", "SessionMetrics", "ToolCall", "Verdict"]
+__all__ = [
+    "Answer",
+    "DecodeFlags",
+    "HttpInfo",
+    "SessionMetrics",
+    "ToolCall",
+    "Verdict",
+    "dumps_record",
+    "utf8",
+]
+
+
+def utf8(text: str) -> bytes:
+    """A text as a verdict keeps it: UTF-8, lone surrogates (from `\\ud800` in a stream's
+    JSON) passed through."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +110,9 @@ class Verdict:
     raw_stop_reason: str | None = None
     terminator_seen: bool = False
     had_output: bool = False
-    text: str = ""
+    # The answer as UTF-8 (`utf8()`); `text` decodes it. As a `str`, a million-token answer
+    # holding one emoji is 22 MB (4 bytes a character) in each process; as UTF-8, 5.5 MB.
+    answer: bytes = b""
     reasoning: str = ""
     refusal: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
@@ -109,6 +128,17 @@ class Verdict:
     response_id: str | None = None  # for a Responses continuation; not in the JSON
 
     @property
+    def text(self) -> str:
+        """The answer, decoded anew at each call: keep it in a local where it is used twice."""
+        return self.answer.decode("utf-8", "surrogatepass")
+
+    @property
+    def text_chars(self) -> int:
+        """`len(self.text)` without decoding it: UTF-8 bytes that do not continue a
+        character."""
+        return len(self.answer) - len(self.answer.translate(None, _NOT_CONTINUATION))
+
+    @property
     def retryable(self) -> bool:
         return "retry" in self.actions
 
@@ -120,6 +150,11 @@ class Verdict:
         return replace(self, metrics=metrics)
 
     def to_json(self) -> dict[str, Any]:
+        return {**self.to_record(), "text": self.text}
+
+    def to_record(self) -> dict[str, Any]:
+        """`to_json()` for a recorder: the answer stays UTF-8 (an `Answer`), written by
+        `dumps_record` without ever being one `str`."""
         return {
             "dialect": self.dialect,
             "outcome": self.outcome,
@@ -128,7 +163,7 @@ class Verdict:
             "raw_stop_reason": self.raw_stop_reason,
             "terminator_seen": self.terminator_seen,
             "had_output": self.had_output,
-            "text": self.text,
+            "text": Answer(self.answer),
             "reasoning": self.reasoning,
             "refusal": self.refusal,
             "tool_calls": [
@@ -158,7 +193,7 @@ class Verdict:
             raw_stop_reason=data.get("raw_stop_reason"),
             terminator_seen=bool(data.get("terminator_seen")),
             had_output=bool(data.get("had_output")),
-            text=data.get("text") or "",
+            answer=utf8(data.get("text") or ""),
             reasoning=data.get("reasoning") or "",
             refusal=data.get("refusal") or "",
             tool_calls=tuple(
@@ -177,3 +212,72 @@ class Verdict:
             segments=tuple(data.get("segments") or ()),
             session_metrics=SessionMetrics.from_json(data.get("session_metrics")),
         )
+
+
+_NOT_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b < 0xC0)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A verdict's answer inside `to_record()`: UTF-8 bytes that `dumps_record` writes as
+    a JSON string, 64 KB at a time."""
+
+    utf8: bytes
+
+    def __bool__(self) -> bool:
+        return bool(self.utf8)
+
+    def head(self, chars: int) -> str:
+        """The first `chars` characters, decoding no more than it needs."""
+        cut = _boundary(self.utf8, min(len(self.utf8), 4 * chars))
+        return self.utf8[:cut].decode("utf-8", "surrogatepass")[:chars]
+
+    def json_pieces(self) -> list[str]:
+        """The JSON string (ASCII, quotes included), in pieces."""
+        data, pieces, start = self.utf8, ['"'], 0
+        while start < len(data):
+            end = _boundary(data, start + _BLOCK)
+            if end <= start:  # a block shorter than the character there: take the character
+                end = start + 1
+                while end < len(data) and 0x80 <= data[end] < 0xC0:
+                    end += 1
+            pieces.append(json.dumps(data[start:end].decode("utf-8", "surrogatepass"))[1:-1])
+            start = end
+        pieces.append('"')
+        return pieces
+
+
+_BLOCK = 1 << 16
+# A marker no recorded value can hold by chance: `dumps_record` swaps it for the answer.
+_MARK = f"\x00answer-{secrets.token_hex(8)}\x00"
+_MARK_JSON = json.dumps(_MARK)
+
+
+def _boundary(data: bytes, at: int) -> int:
+    """`at`, or the start of the UTF-8 character it falls in."""
+    if at >= len(data):
+        return len(data)
+    while at > 0 and 0x80 <= data[at] < 0xC0:
+        at -= 1
+    return at
+
+
+def dumps_record(obj: Any) -> str:
+    """`json.dumps(obj)` (ASCII), where each `Answer` inside is its text's JSON string."""
+    answers: list[Answer] = []
+
+    def default(value: Any) -> str:
+        if isinstance(value, Answer):
+            answers.append(value)
+            return _MARK
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    out = json.dumps(obj, default=default)
+    if not answers:
+        return out
+    between = out.split(_MARK_JSON)
+    pieces = [between[0]]
+    for answer, after in zip(answers, between[1:], strict=True):
+        pieces += answer.json_pieces()
+        pieces.append(after)
+    return "".join(pieces)

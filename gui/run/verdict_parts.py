@@ -133,14 +133,14 @@ def segments_html(outcome: SessionOutcome, theme: Theme) -> str:
         out = v.output_tokens if v.output_tokens is not None else v.metrics.content_events
         lines.append(
             f"{i + 1}. {_verdict_line(v, theme)} · {html.escape(method)} · "
-            f"{out:,} tokens · {len(v.text):,} chars"
+            f"{out:,} tokens · {v.text_chars:,} chars"
         )
     w = outcome.verdict
     usage = f"usage {_n(w.input_tokens)} in / {_n(w.output_tokens)} out"
     warn = f" · warnings: {html.escape(', '.join(w.warnings))}" if w.warnings else ""
     lines.append(
         f"<b>Whole</b>: {_verdict_line(w, theme)} · {len(outcome.parts)} segments · "
-        f"{len(w.text):,} chars · {usage}{warn}"
+        f"{w.text_chars:,} chars · {usage}{warn}"
     )
     return "<br>".join(lines)
 

@@ -62,6 +62,20 @@ class TextParts(list[str | bytes]):
         self._loose = 1
         return text
 
+    def joined_utf8(self) -> bytes:
+        """The whole text as UTF-8 (`Verdict.answer`), never one `str`: the blocks are
+        joined, and then replaced by the result."""
+        if len(self) == 1 and isinstance(self[0], bytes) and self._loose == 0:
+            return self[0]  # joined before
+        cut = len(self) - self._loose
+        loose = "".join(self[cut:]).encode("utf-8", "surrogatepass")  # type: ignore[arg-type]
+        data = b"".join([*self[:cut], loose])  # type: ignore[list-item]
+        super().clear()
+        if data:
+            super().append(data)
+        self._loose = 0
+        return data
+
 
 @dataclass(frozen=True, slots=True)
 class Finish:
