@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from core.record.datadir import history_path
 from core.record.diagnose import Replay, replay_session
-from core.record.history_recorder import HistoryRecorder, insert_run, store_verdict
+from core.record.history_recorder import (
+    HistoryRecorder,
+    insert_run,
+    pack_json,
+    store_verdict,
+    unpack_json,
+)
 from core.record.history_rows import LIST_COLUMNS, RunSummary, fts_query, summary_row
 from core.record.history_schema import HistoryError, check_version, connect, migrate
 from core.record.request_info import describe_request, prompt_of
@@ -175,7 +181,7 @@ class HistoryStore:
                     attempt.attempt,
                     attempt.segment,
                     json.dumps(attempt.header),
-                    json.dumps(attempt.end) if attempt.end is not None else None,
+                    pack_json(attempt.end, None) if attempt.end is not None else None,
                 ),
             )
             self.db.executemany(
@@ -301,7 +307,7 @@ class HistoryStore:
                 SavedAttempt(
                     json.loads(header),
                     [(t, bytes(d)) for t, d in chunks],
-                    json.loads(end_line) if end_line else None,
+                    unpack_json(end_line) if end_line else None,
                 )
             )
         row = self.db.execute(
@@ -310,7 +316,7 @@ class HistoryStore:
         ).fetchone()
         if row is None:
             raise HistoryError(f"no run {run_id} in the history")
-        session = json.loads(row[0]) if row[0] and row[1] == "finished" else None
+        session = unpack_json(row[0]) if row[0] and row[1] == "finished" else None
         return SavedSession(attempts, session)
 
     def verdict_json(self, run_id: int) -> dict[str, Any]:
@@ -321,7 +327,7 @@ class HistoryStore:
         ).fetchone()
         if row is None:
             raise HistoryError(f"no run {run_id} in the history")
-        verdict = json.loads(row[0]) if row[0] else self.replay(run_id).to_json()
+        verdict = unpack_json(row[0]) if row[0] else self.replay(run_id).to_json()
         return {"id": run_id, **verdict}
 
     def replay(self, run_id: int) -> Replay:

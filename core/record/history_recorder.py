@@ -9,15 +9,18 @@ and the event loop never waits on the disk.
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 import threading
 import time
+import zlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from core.providers.keys import scrub
 from core.record.savefile import header_line, utc_now
 from core.stream.spec import HttpRequest
-from core.stream.verdict import Answer, dumps_record
+from core.stream.verdict import Answer, record_pieces
 
 if TYPE_CHECKING:
     from core.providers.pricing import Price
@@ -42,6 +45,55 @@ _INSERT_SIZES = (256, 64, 16, 4, 1)  # rows per INSERT (5 parameters each; SQLit
 def _insert_sql(rows: int) -> str:
     values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
     return f"INSERT INTO chunks (run_id, idx, seq, t_ns, data) VALUES {values}"
+
+
+# A JSON value over this many characters is stored zlib-compressed (schema 3): a million-
+# token answer's verdict JSON is ~6 MB, and SQLite copied it twice more as it wrote it.
+BIG_JSON = 64 * 1024
+
+
+def pack_json(obj: Any, key: str | None) -> str | bytes:
+    """A JSON value as the store keeps it, the key masked: as text, or when longer than
+    `BIG_JSON` as a zlib-compressed BLOB, compressed piece by piece as it is made (a long
+    answer's JSON is never whole in memory)."""
+    pieces = _scrubbed(record_pieces(obj), key)
+    head: list[str] = []
+    size = 0
+    for piece in pieces:
+        head.append(piece)
+        size += len(piece)
+        if size > BIG_JSON:
+            break
+    else:
+        return "".join(head)
+    z = zlib.compressobj(1)
+    out = [z.compress("".join(head).encode())]
+    out += [z.compress(piece.encode()) for piece in pieces]
+    out.append(z.flush())
+    return b"".join(out)
+
+
+def unpack_json(value: str | bytes) -> Any:
+    """A value `pack_json` stored."""
+    return json.loads(zlib.decompress(value) if isinstance(value, bytes) else value)
+
+
+def _scrubbed(pieces: Iterator[str], key: str | None) -> Iterator[str]:
+    """`scrub` over text that comes in pieces: the last characters of each wait for the
+    next, so a key cut between two is masked too."""
+    if not key:
+        yield from pieces
+        return
+    # The key as written in ASCII JSON too (a non-ASCII key is escaped there); the longest
+    # form `scrub` looks for is at most six times the key (`\uXXXX` a character).
+    escaped = json.dumps(key)[1:-1]
+    keep = 6 * len(key)
+    carry = ""
+    for piece in pieces:
+        text = scrub(scrub(carry + piece, key), escaped)
+        carry = text[-keep:]
+        yield text[:-keep]
+    yield carry
 
 
 def summary_columns(verdict: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +170,7 @@ def store_verdict(
         "UPDATE run_texts SET answer = ?, verdict = ? WHERE run_id = ?",
         (
             scrub(answer, key),
-            scrub(dumps_record(verdict), key) if verdict else None,
+            pack_json(verdict, key) if verdict else None,
             run_id,
         ),
     )
@@ -159,8 +211,8 @@ class HistoryRecorder:
 
     # --- the hooks -----------------------------------------------------------------------
 
-    def _json(self, obj: dict[str, Any]) -> str:
-        return scrub(dumps_record(obj), self._key)
+    def _json(self, obj: dict[str, Any]) -> str | bytes:
+        return pack_json(obj, self._key)
 
     def header(
         self,

@@ -122,7 +122,16 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(_V1), 2: _script(_V2)}
+# An end line or a session verdict over `BIG_JSON` characters is kept as a zlib-compressed
+# BLOB (`history_recorder.pack_json`): no table changes, but an older StreamScope would read
+# such a value as broken JSON, so it must refuse the store.
+_V3 = ""
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _script(_V1),
+    2: _script(_V2),
+    3: _script(_V3),
+}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "ToolCall",
     "Verdict",
     "dumps_record",
+    "record_pieces",
     "utf8",
 ]
 
@@ -232,19 +234,19 @@ class Answer:
         cut = _boundary(self.utf8, min(len(self.utf8), 4 * chars))
         return self.utf8[:cut].decode("utf-8", "surrogatepass")[:chars]
 
-    def json_pieces(self) -> list[str]:
-        """The JSON string (ASCII, quotes included), in pieces."""
-        data, pieces, start = self.utf8, ['"'], 0
+    def json_pieces(self) -> Iterator[str]:
+        """The JSON string (ASCII, quotes included), in pieces made as they are taken."""
+        data, start = self.utf8, 0
+        yield '"'
         while start < len(data):
             end = _boundary(data, start + _BLOCK)
             if end <= start:  # a block shorter than the character there: take the character
                 end = start + 1
                 while end < len(data) and 0x80 <= data[end] < 0xC0:
                     end += 1
-            pieces.append(json.dumps(data[start:end].decode("utf-8", "surrogatepass"))[1:-1])
+            yield json.dumps(data[start:end].decode("utf-8", "surrogatepass"))[1:-1]
             start = end
-        pieces.append('"')
-        return pieces
+        yield '"'
 
 
 _BLOCK = 1 << 16
@@ -264,6 +266,12 @@ def _boundary(data: bytes, at: int) -> int:
 
 def dumps_record(obj: Any) -> str:
     """`json.dumps(obj)` (ASCII), where each `Answer` inside is its text's JSON string."""
+    return "".join(record_pieces(obj))
+
+
+def record_pieces(obj: Any) -> Iterator[str]:
+    """`dumps_record(obj)` in pieces of at most 64 KB of answer each, made as they are
+    taken: a writer that writes them as they come never holds the whole JSON."""
     answers: list[Answer] = []
 
     def default(value: Any) -> str:
@@ -273,11 +281,8 @@ def dumps_record(obj: Any) -> str:
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
     out = json.dumps(obj, default=default)
-    if not answers:
-        return out
-    between = out.split(_MARK_JSON)
-    pieces = [between[0]]
+    between = out.split(_MARK_JSON) if answers else [out]
+    yield between[0]
     for answer, after in zip(answers, between[1:], strict=True):
-        pieces += answer.json_pieces()
-        pieces.append(after)
-    return "".join(pieces)
+        yield from answer.json_pieces()
+        yield after

@@ -477,6 +477,30 @@ def test_compare_groups_are_never_handed_out_twice_and_old_ones_are_kept(
     one, two = HistoryStore.open(), HistoryStore.open()
     taken = [one.new_compare_group(), two.new_compare_group(), one.new_compare_group()]
     assert taken == [6, 7, 8]
-    assert one.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert one.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     one.close()
     two.close()
+
+
+def test_a_long_verdict_is_stored_compressed_and_read_back_whole(capsys, mock) -> None:
+    """Over BIG_JSON characters an end line and a session verdict are zlib BLOBs (schema 3):
+    `history show` and the saved session give back what the live run printed."""
+    live = probe(
+        capsys,
+        mock,
+        "--max-tokens",
+        "30000",
+        "--header",
+        "x-mock-params: tokens=20000",
+        dialect="openai-chat",
+    )
+    assert len(live["text"]) > 64 * 1024
+    code, out, _ = cli(capsys, "history", "show", "1", "--json")
+    assert code == 0 and json.loads(out) == {"id": 1, **live}
+    with store() as s:
+        saved = s.saved_session(1)
+        stored = s.db.execute("SELECT verdict FROM run_texts").fetchone()[0]
+        end_line = s.db.execute("SELECT end_line FROM attempts").fetchone()[0]
+    assert isinstance(stored, bytes) and isinstance(end_line, bytes)
+    assert saved.attempts[0].end["verdict"]["text"] == live["text"]
+    assert saved.session is not None and saved.session["text"] == live["text"]
