@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from core.stream.spec import HttpRequest
-from core.stream.verdict import dumps_record
+from core.stream.verdict import record_pieces
 
 __all__ = [
     "FORMAT",
@@ -125,7 +125,9 @@ class RunRecorder:
     def _write(self, obj: dict[str, Any]) -> None:
         if self._file.closed:
             return
-        self._file.write(dumps_record(obj) + "\n")  # ASCII: no U+2028 can split a line
+        for piece in record_pieces(obj):  # a long answer's line is never whole in memory
+            self._file.write(piece)  # ASCII: no U+2028 can split a line
+        self._file.write("\n")
         self._file.flush()  # every line: well inside the 250 ms the format promises
 
     def header(
