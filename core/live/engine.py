@@ -38,7 +38,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from core.heap import fix_mmap_threshold
 from core.stream.batches import Batcher
@@ -54,7 +54,6 @@ BATCH_EVENTS = 1024  # a frame never holds more: a burst is cut into frames as i
 OUTBOX_BYTES = 4 * 1024 * 1024
 _HEADER = struct.Struct("!I")
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
-_READV = hasattr(os, "readv")
 
 
 def _frame(messages: list[tuple[Any, ...]]) -> bytes:
@@ -62,34 +61,16 @@ def _frame(messages: list[tuple[Any, ...]]) -> bytes:
     return _HEADER.pack(len(body)) + body
 
 
-def _read_exact(fd: int, n: int) -> bytearray | None:
-    """`n` bytes read into one buffer (a run's last frame carries its whole text: no
-    second copy of it joined from parts)."""
-    out = bytearray(n)
-    view = memoryview(out)
-    got = 0
-    while got < n:
-        try:
-            if _READV:
-                k = os.readv(fd, [view[got:]])
-            else:  # no readv (Windows): read, then copy in
-                part = os.read(fd, n - got)
-                k = len(part)
-                view[got : got + k] = part
-        except OSError:
-            return None
-        if not k:
-            return None
-        got += k
-    return out
-
-
-def _read_frame(fd: int) -> list[tuple[Any, ...]] | None:
-    head = _read_exact(fd, _HEADER.size)
-    if head is None:
+def _read_frame(stream: BinaryIO) -> list[tuple[Any, ...]] | None:
+    """One frame from a buffered pipe; None at its end. The body is unpickled straight
+    from the stream, so a long bytes value in it (a run's answer) is read into its own
+    object: a million-token answer is 5.5 MB once, not a frame buffer and a copy out of it.
+    A torn frame raises (EOFError, pickle.UnpicklingError)."""
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
         return None
-    body = _read_exact(fd, _HEADER.unpack(head)[0])
-    return None if body is None else pickle.loads(body)
+    messages: list[tuple[Any, ...]] = pickle.load(stream)  # bytes past it stay buffered
+    return messages
 
 
 # --- the parent's side ---------------------------------------------------------------------
@@ -211,9 +192,10 @@ class EngineClient:
             pass
 
     def _read(self, fd: int) -> None:
+        stream = open(fd, "rb", buffering=1 << 16, closefd=False)  # noqa: SIM115
         while True:
             try:
-                messages = _read_frame(fd)
+                messages = _read_frame(stream)
             except Exception:  # a torn or foreign frame: the engine is unusable
                 self._proc.kill()
                 messages = None

@@ -190,3 +190,23 @@ def test_a_race_runs_in_the_engine_lean_and_stops_on_request(
     (stopped,) = [e for e in events_of(collect(engine, run_id)) if isinstance(e, RaceFinished)]
     assert stopped.result.stopped
     assert {run.verdict.label for run in stopped.result.runs} == {"interrupted/cancelled"}
+
+
+def test_frames_are_read_whole_one_after_another_and_a_torn_one_raises() -> None:
+    """The parent unpickles each frame straight from the pipe: a long bytes value (a run's
+    answer) comes through whole, the next frame starts where it ended, and a frame cut
+    short is an error, not a short read."""
+    import io
+    import pickle
+
+    from core.live.engine import _frame, _read_frame
+
+    big = [("events", 1, [b"x" * 300_000 + "🚀".encode()])]
+    small = [("done", 1)]
+    stream = io.BufferedReader(io.BytesIO(_frame(big) + _frame(small)), buffer_size=8192)
+    assert _read_frame(stream) == big
+    assert _read_frame(stream) == small
+    assert _read_frame(stream) is None
+    torn = io.BufferedReader(io.BytesIO(_frame(big)[:-1000]))
+    with pytest.raises((EOFError, pickle.UnpicklingError)):
+        _read_frame(torn)
