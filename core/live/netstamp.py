@@ -74,15 +74,20 @@ def _kernel_stamp(ancillary: list[tuple[int, int, bytes]]) -> int | None:
 
 def _to_monotonic(real_ns: int | None) -> int:
     """A CLOCK_REALTIME stamp on the monotonic clock: the two clocks are read back to back,
-    bracketed, and read again if something (a preemption) came between them."""
+    bracketed, and read again if something (a preemption) came between them; the
+    narrowest of three brackets is kept (a 50 µs one put a stamp 37 µs off)."""
     if real_ns is None:
         return time.monotonic_ns()
+    best = None
     for _ in range(3):
         before = time.monotonic_ns()
         real = time.time_ns()
         after = time.monotonic_ns()
-        if after - before < 50_000:
+        if best is None or after - before < best[1] - best[0]:
+            best = (before, after, real)
+        if after - before < 2_000:
             break
+    before, after, real = best
     return (before + after) // 2 - max(0, real - real_ns)
 
 
