@@ -133,7 +133,9 @@ async def test_matrix(mock: MockServer, scenario: str, dialect: str) -> None:
         assert verdict.actions == ("retry", "continue")
         assert reply_text(40).startswith(verdict.text)
         # timings of a cut stream are still true: N from the content seen, not a placeholder
-        assert m.itl_ms is not None
+        # a gap needs two reads: when the mock's writes merge into one read on busy cores,
+        # the content is one burst, and the verdict says so instead
+        assert m.itl_ms is not None or "burst" in (m.tokens_per_s_note or "")
         # the fast mock sends its content in a burst: tokens/s is "–" and says why
         assert m.output_tokens_per_s is not None or "burst" in m.tokens_per_s_note
         if m.tokens_source == "usage":
