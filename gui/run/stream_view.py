@@ -113,9 +113,10 @@ class StreamView(TokenPointerMixin):
         lasts = np.concatenate([cuts - 1, [len(ends) - 1]]).tolist()
         store = self._store
         parts = [
-            store[2 * int(starts[a]) : 2 * int(ends[b])] for a, b in zip(firsts, lasts, strict=True)
+            store.text(int(starts[a]), int(ends[b]), "surrogatepass")
+            for a, b in zip(firsts, lasts, strict=True)
         ]
-        return b"".join(parts).decode("utf-16-le", "surrogatepass")
+        return "".join(parts)
 
     def token_count(self) -> int:
         return len(self._tokens)

@@ -1,9 +1,10 @@
 """A text view that holds a window of a long text in Qt and the whole text compactly.
 
 A QTextDocument costs ~40 bytes a character (its layout, fragments and blocks), so a
-million-token answer would cost hundreds of megabytes. Here the whole text lives once, as
-UTF-16 (the unit Qt counts positions in: 2 bytes a character), and the document shows a
-window of at most `TRIM_AT` characters of it:
+million-token answer would cost hundreds of megabytes. Here the whole text lives once, in a
+`TextStore` (addressed in UTF-16 code units, the unit Qt counts positions in; 1 byte a
+character for Latin-1 text, 2 otherwise), and the document shows a window of at most
+`TRIM_AT` characters of it:
 
 - live (the window reaches the end): text is appended as it comes; once the window passes
   `TRIM_AT` while the view follows the end, its head is cut back to `WINDOW` characters;
@@ -23,6 +24,8 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from gui.run.text_store import TextStore
+
 __all__ = ["PAGE", "TRIM_AT", "WINDOW", "TextWindow"]
 
 WINDOW = 200_000  # characters kept in the document after a trim
@@ -33,7 +36,7 @@ PAGE = 100_000  # how far one page up or down moves the window
 class TextWindow(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._store = bytearray()  # the whole text, UTF-16-LE
+        self._store = TextStore()  # the whole text
         self._base = 0  # global position of the document's first character
         self._live = True  # the window reaches the end of the text
         self._moving = False  # a window change is in progress (ignore scroll signals)
@@ -45,7 +48,7 @@ class TextWindow(QPlainTextEdit):
     @property
     def text_end(self) -> int:
         """The global length of the whole text (UTF-16 code units)."""
-        return len(self._store) // 2
+        return len(self._store)
 
     @property
     def window(self) -> tuple[int, int]:
@@ -60,7 +63,7 @@ class TextWindow(QPlainTextEdit):
 
     def text_range(self, start: int, end: int) -> str:
         """The whole text between two global positions (on character boundaries)."""
-        return bytes(self._store[2 * start : 2 * end]).decode("utf-16-le", "replace")
+        return self._store.text(start, end)
 
     # --- what a subclass provides -----------------------------------------------------------
 
@@ -77,14 +80,14 @@ class TextWindow(QPlainTextEdit):
     # --- appending ------------------------------------------------------------------------
 
     def _reset_window(self) -> None:
-        self._store = bytearray()
+        self._store.clear()
         self._base, self._live = 0, True
         self.clear()
 
     def _store_runs(self, runs: list[tuple[str, QTextCharFormat]]) -> bool:
         """Keep the text of `runs` and show it if the window is live. True if shown."""
         for text, _ in runs:
-            self._store += text.encode("utf-16-le")
+            self._store.append(text)
         if not self._live:
             return False
         bar = self.verticalScrollBar()
