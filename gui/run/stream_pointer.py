@@ -29,6 +29,21 @@ class TokenPointerMixin(TextWindow):
     _markers: list[tuple[int, int, int, str]]  # start, length, kind, tooltip
     _theme: Theme
 
+    def _token_ends(self, idx: Any) -> np.ndarray:
+        """Where tokens end (global): tokens and markers tile the text, so a token runs to
+        the next token's or marker's start, whichever comes first (no length column: 4
+        bytes a token less)."""
+        idx = np.asarray(idx, np.int64)
+        starts = self._tokens["start"]
+        n = len(starts)
+        nxt = np.where(idx + 1 < n, starts[np.minimum(idx + 1, n - 1)], self.text_end)
+        if self._markers and len(idx):
+            marks = np.fromiter((m[0] for m in self._markers), np.int64, len(self._markers))
+            j = np.searchsorted(marks, starts[idx], "right")
+            after = np.where(j < len(marks), marks[np.minimum(j, len(marks) - 1)], self.text_end)
+            nxt = np.minimum(nxt, after)
+        return nxt.astype(np.int64)
+
     def token_at(self, position: int) -> int | None:
         """Index of the token covering a document position, or None."""
         position = self.to_global(position)
@@ -36,7 +51,7 @@ class TokenPointerMixin(TextWindow):
         if not len(starts):
             return None
         i = int(np.searchsorted(starts, position, "right")) - 1
-        if i >= 0 and position < starts[i] + self._tokens["length"][i]:
+        if i >= 0 and position < self._token_ends([i])[0]:
             return i
         return None
 
@@ -62,7 +77,7 @@ class TokenPointerMixin(TextWindow):
         first, last = int(hits[0]), int(hits[-1])
         self.show_around(int(self._tokens["start"][first]))  # page it in if need be
         start = self.to_doc(int(self._tokens["start"][first]))
-        end = self.to_doc(int(self._tokens["start"][last] + self._tokens["length"][last]))
+        end = self.to_doc(int(self._token_ends([last])[0]))
         sel = QTextEdit.ExtraSelection()
         cursor = QTextCursor(self.document())
         cursor.setPosition(start)

@@ -79,8 +79,9 @@ class StreamView(TokenPointerMixin):
         self._theme = LIGHT
         self._heat = False
         # t: arrival on the session's axis in units of T_UNIT_NS (10 µs: 0.1 ms is what a
-        # hover shows; 32 bits hold 11.9 hours): 21 bytes a token, not 25
-        self._tokens = Columns(start="i4", length="i4", t="u4", gap="f4", chunk="i4", kind="i1")
+        # hover shows; 32 bits hold 11.9 hours); a token's end is the next token's or
+        # marker's start (`_token_ends`): 17 bytes a token, not 25
+        self._tokens = Columns(start="i4", t="u4", gap="f4", chunk="i4", kind="i1")
         # the arrival times of the latest chunks only: a token's chunk is always a recent one
         self._chunk_count = 0
         self._recent = np.zeros(0, np.int64)
@@ -104,7 +105,7 @@ class StreamView(TokenPointerMixin):
         rather than kept a second time."""
         t = self._tokens
         keep = (t["kind"] == TEXT) & (t["start"] >= self._dim_end)
-        starts, ends = t["start"][keep], t["start"][keep] + t["length"][keep]
+        starts, ends = t["start"][keep], self._token_ends(np.flatnonzero(keep))
         if not len(starts):
             return ""
         # runs of adjacent answer tokens: a marker or another kind between them cuts a run
@@ -220,9 +221,7 @@ class StreamView(TokenPointerMixin):
         # runs of equal look: cut where the level changes between kept tokens
         kept = np.flatnonzero(keep)
         if len(kept):
-            self._add_tokens(
-                starts[kept], sizes16[kept], t[kept], gaps[kept], np.full(len(kept), kind)
-            )
+            self._add_tokens(starts[kept], t[kept], gaps[kept], np.full(len(kept), kind))
         runs: list[tuple[str, QTextCharFormat]] = []
         if len(kept):
             lv = levels[kept]
@@ -293,7 +292,6 @@ class StreamView(TokenPointerMixin):
         self, pieces: list[tuple[str, int, float]], times: list[int], tip: str = ""
     ) -> None:
         starts: list[int] = []
-        lengths: list[int] = []
         stamps: list[int] = []
         gaps: list[float] = []
         kinds: list[int] = []
@@ -313,7 +311,6 @@ class StreamView(TokenPointerMixin):
                 self._markers.append((pos, size, MARKER, tip))
             else:
                 starts.append(pos)
-                lengths.append(size)
                 stamps.append(t)
                 gaps.append(gap)
                 kinds.append(kind)
@@ -321,7 +318,7 @@ class StreamView(TokenPointerMixin):
         if run:
             runs.append(("".join(run), self._format(*run_key)))
         if starts:  # before the text goes in: a trim finds its boundaries among them
-            self._add_tokens(starts, lengths, stamps, gaps, kinds)
+            self._add_tokens(starts, stamps, gaps, kinds)
         self._pos = pos
         self._store_runs(runs)
 
@@ -364,9 +361,7 @@ class StreamView(TokenPointerMixin):
             for i, f in enumerate(firsts.tolist())
         ]
 
-    def _add_tokens(
-        self, starts: list[int], lengths: list[int], stamps: list[int], gaps: list, kinds: list
-    ) -> None:
+    def _add_tokens(self, starts: list[int], stamps: list[int], gaps: list, kinds: list) -> None:
         """Record the tokens, each with the chunk row whose arrival time it carries."""
         t_arr = np.asarray(stamps, dtype=np.int64)
         chunk_t = self._recent
@@ -379,7 +374,6 @@ class StreamView(TokenPointerMixin):
             rows = np.full(len(t_arr), -1)
         self._tokens.extend(
             start=starts,
-            length=lengths,
             t=np.clip((t_arr + T_UNIT_NS // 2) // T_UNIT_NS, 0, _T_MAX),
             gap=gaps,
             chunk=rows,

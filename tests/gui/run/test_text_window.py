@@ -19,6 +19,7 @@ from core import (
     RunSpec,
     TextDelta,
     ThinkingDelta,
+    ToolCallDelta,
     batched,
 )
 from gui.run.messages import SessionStart
@@ -176,10 +177,39 @@ def test_a_batch_of_deltas_shows_exactly_what_the_same_events_one_by_one_show(
     assert any(isinstance(i, DeltaBatch) for i in batched(stream))
     assert many.toPlainText() == one.toPlainText() and "😀" in one.toPlainText()
     assert formats(many) == formats(one) and len({c for _, c, _ in formats(one)}) > 2
-    for name in ("start", "length", "t", "gap", "kind"):
+    for name in ("start", "t", "gap", "kind"):
         assert many._tokens[name].tolist() == one._tokens[name].tolist(), name
+    every = range(one.token_count())
+    assert many._token_ends(every).tolist() == one._token_ends(every).tolist()
     assert (
         many.answer_text()
         == one.answer_text()
         == "A b😀c" + "".join(f" w{i}" for i in range(1, 40))
     )
+
+
+def test_each_token_ends_where_its_own_text_ends_markers_and_pairs_included(
+    qtbot: Any,
+) -> None:
+    """No length column: a token's end is the next token's or marker's start. Each token's
+    span is exactly its delta's text (reasoning, the marker after it, an emoji, a tool
+    call's header), and a position on a marker is on no token."""
+    stream = [ThinkingDelta("hm", 1_000_000), ThinkingDelta(" ok", 3_000_000)]
+    stream += [TextDelta("A", 4_000_000), TextDelta("", 5_000_000), TextDelta(" b😀", 6_000_000)]
+    stream += [ToolCallDelta(0, "c1", "get", '{"a"', 7_000_000)]
+    stream += [ToolCallDelta(0, "c1", "get", ": 1}", 8_000_000)]
+    pieces = ["hm", " ok", "A", " b😀", '{"a"', ": 1}"]
+    for batch in (False, True):
+        v = StreamView()
+        qtbot.addWidget(v)
+        v.on_session_started(SessionStart("first", True, SPEC))
+        v.on_attempt_started(AttemptStarted(0, 0, "first", "", 0.0, "", 0, SPEC), 0)
+        v.on_events_received(batched(stream) if batch else list(stream))
+        n = v.token_count()
+        starts = v._tokens["start"].tolist()
+        ends = v._token_ends(range(n)).tolist()
+        assert [v.text_range(s, e) for s, e in zip(starts, ends, strict=True)] == pieces
+        for start, length, *_ in v._markers:  # markers: "\n\n" and "⚙ get"
+            assert v.token_at(v.to_doc(start)) is None
+            assert v.token_at(v.to_doc(start + length - 1)) is None
+        assert v.token_at(v.to_doc(ends[-1] - 1)) == n - 1
