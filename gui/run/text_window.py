@@ -28,9 +28,12 @@ from gui.run.text_store import TextStore
 
 __all__ = ["PAGE", "TRIM_AT", "WINDOW", "TextWindow"]
 
-WINDOW = 200_000  # characters kept in the document after a trim
-TRIM_AT = 300_000  # the document is cut back once it holds more than this
-PAGE = 100_000  # how far one page up or down moves the window
+# A document costs ~32 bytes a character and a trim briefly much more (bench/gui_throughput,
+# a million tokens: 200k/300k/100k peaked ~5 MB higher); 100,000 characters are still some
+# 50 screens of text either side of what is read.
+WINDOW = 100_000  # characters kept in the document after a trim
+TRIM_AT = 120_000  # the document is cut back once it holds more than this
+PAGE = 50_000  # how far one page up or down moves the window
 
 
 class TextWindow(QPlainTextEdit):

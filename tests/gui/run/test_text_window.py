@@ -2,7 +2,7 @@
 (`gui.run.text_window`): the head is cut while the view follows the end, scrolling to an
 edge pages the text in, hover and chunk links keep working on every page, and heat or a
 retry's dimming re-draws the window the same way. Small window sizes stand in for the
-real ones (200,000 characters), so the tests run on a few hundred tokens."""
+real ones (100,000 characters), so the tests run on a few hundred tokens."""
 
 from __future__ import annotations
 
