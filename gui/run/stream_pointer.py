@@ -38,7 +38,8 @@ class TokenPointerMixin(TextWindow):
         n = len(starts)
         nxt = np.where(idx + 1 < n, starts[np.minimum(idx + 1, n - 1)], self.text_end)
         if self._markers and len(idx):
-            marks = np.fromiter((m[0] for m in self._markers), np.int64, len(self._markers))
+            # the column's dtype: int32 needles against int64 marks would be widened first
+            marks = np.fromiter((m[0] for m in self._markers), starts.dtype, len(self._markers))
             j = np.searchsorted(marks, starts[idx], "right")
             after = np.where(j < len(marks), marks[np.minimum(j, len(marks) - 1)], self.text_end)
             nxt = np.minimum(nxt, after)
@@ -50,7 +51,7 @@ class TokenPointerMixin(TextWindow):
         starts = self._tokens["start"]
         if not len(starts):
             return None
-        i = int(np.searchsorted(starts, position, "right")) - 1
+        i = int(self._tokens.search("start", position, "right")) - 1
         if i >= 0 and position < self._token_ends([i])[0]:
             return i
         return None

@@ -326,13 +326,13 @@ class StreamView(TokenPointerMixin):
 
     def _boundary(self, position: int) -> int:
         starts = self._tokens["start"]
-        i = int(np.searchsorted(starts, position, "left"))
+        i = int(self._tokens.search("start", position, "left"))
         return int(starts[i]) if i < len(starts) else self._pos
 
     def _runs(self, start: int, end: int) -> list[tuple[int, int, QTextCharFormat]]:
         """Tokens and markers tile the text; runs of equal look over [start, end)."""
         t = self._tokens
-        lo, hi = np.searchsorted(t["start"], [start, end], "left")
+        lo, hi = t.search("start", [start, end], "left")
         pos = t["start"][lo:hi].astype(np.int64)
         kind = t["kind"][lo:hi].astype(np.int64)
         if self._heat:
