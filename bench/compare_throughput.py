@@ -207,6 +207,9 @@ def main() -> int:
     assert mock.stdout is not None
     urls = json.loads(mock.stdout.readline())
     app = QApplication([sys.argv[0]])
+    from gui.pyside_fixes import collect_on_the_loop
+
+    collect_on_the_loop()  # as the app does (gui/pyside_fixes.py)
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -30,6 +30,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui.app import SharedClient, build_window, settle_heap
+from gui.pyside_fixes import collect_on_the_loop
 from gui.request.values import RequestValues
 
 PROBE_MS = 10
@@ -166,6 +167,7 @@ def main() -> int:
     args = ap.parse_args()
     proc, urls = start_mock()
     app = QApplication([sys.argv[0]])
+    collect_on_the_loop()  # as the app does (gui/pyside_fixes.py)
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

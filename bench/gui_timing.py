@@ -330,6 +330,9 @@ def main() -> int:
             time.sleep(0.05)
         paced_url = f"http://127.0.0.1:{port_file.read_text()}/v1"
         app = QApplication([sys.argv[0]])
+        from gui.pyside_fixes import collect_on_the_loop
+
+        collect_on_the_loop()  # as the app does (gui/pyside_fixes.py)
         app.setQuitOnLastWindowClosed(False)
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)

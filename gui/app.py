@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.heap import fix_mmap_threshold
-from gui.pyside_fixes import drop_feature_source_cache
+from gui.pyside_fixes import collect_on_the_loop, drop_feature_source_cache
 
 fix_mmap_threshold()  # a long stream's buffers leave no holes in the heap: see core/heap.py
 drop_feature_source_cache()  # before the imports below: see gui/pyside_fixes.py
@@ -119,6 +119,7 @@ def main(argv: Sequence[str]) -> int:
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
+    collect_on_the_loop()  # never inside a paint event: see gui/pyside_fixes.py
     server = listen_mock_server(host="127.0.0.1", port=0)  # serves after the first frame
     try:
         loop = qasync.QEventLoop(app)

@@ -33,6 +33,7 @@ from core import new_client
 from core.mock import MockServer, start_mock_server
 from gui.app import build_window
 from gui.main_window import MainWindow
+from gui.pyside_fixes import collect_on_the_loop
 from gui.request.hints import low_max_tokens
 from gui.request.values import RequestValues
 from gui.run.messages import SessionOutcome
@@ -62,6 +63,7 @@ def mock_server() -> Iterator[MockServer]:
 
 @pytest.fixture(scope="session")
 def session_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    collect_on_the_loop()  # as the app does: windows closed by one test die between events
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.events._set_running_loop(None)
     yield loop
