@@ -52,6 +52,7 @@ FLUSH_S = 0.008  # the child's longest wait before it hands a batch of events ov
 INBOX_FRAMES = 16
 BATCH_EVENTS = 1024  # a frame never holds more: a burst is cut into frames as it is parsed
 OUTBOX_BYTES = 4 * 1024 * 1024
+PACED_BYTES = 1024 * 1024  # a longer frame goes out a quarter of this at a time
 _HEADER = struct.Struct("!I")
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -226,6 +227,7 @@ class _Outbox:
         self._events: dict[int, Batcher] = {}
         self._handle: asyncio.TimerHandle | None = None
         self._count = 0  # events pending
+        self._pacing: asyncio.Task[None] | None = None  # a long frame going out
 
     def event(self, run_id: int, event: Any) -> None:
         batcher = self._events.get(run_id)
@@ -247,14 +249,42 @@ class _Outbox:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        if self._pacing is not None:  # a long frame is going out: these follow it
+            return
         if self._pending and not self._transport.is_closing():
             messages = [(m[0], m[1], m[2].take()) if m[0] == "events" else m for m in self._pending]
             body = pickle.dumps(messages, protocol=_PROTOCOL)
             self._transport.write(_HEADER.pack(len(body)))  # no copy of a long body to join
-            self._transport.write(body)
+            if len(body) <= PACED_BYTES:
+                self._transport.write(body)
+            else:
+                self._pacing = asyncio.get_running_loop().create_task(self._pace(body))
         self._pending = []
         self._events = {}
         self._count = 0
+
+    async def _pace(self, body: bytes) -> None:
+        """A long frame (a run's last, with its whole answer) handed to the pipe a slice at
+        a time as the parent reads it: the transport keeps a copy of whatever the pipe
+        cannot take at once, which was the whole 5.5 MB of a million-token answer."""
+        view = memoryview(body)
+        self._transport.set_write_buffer_limits(high=PACED_BYTES // 4)
+        try:
+            for start in range(0, len(view), PACED_BYTES // 4):
+                await self.writable.wait()
+                if self._transport.is_closing():
+                    return
+                self._transport.write(view[start : start + PACED_BYTES // 4])
+        finally:
+            self._transport.set_write_buffer_limits(high=OUTBOX_BYTES)
+            self._pacing = None
+            if self._pending:
+                self.flush()
+
+    async def drained(self) -> None:
+        """Once a long frame going out has gone."""
+        if self._pacing is not None:
+            await asyncio.shield(self._pacing)
 
 
 class _Pipe(asyncio.Protocol):
@@ -501,6 +531,7 @@ async def _serve(in_fd: int, out_fd: int) -> None:
     if pending:
         await asyncio.wait(pending, timeout=5.0)
     out.flush()
+    await out.drained()
     stores.close()
     await client.aclose()
     write_transport.close()

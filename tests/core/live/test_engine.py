@@ -210,3 +210,36 @@ def test_frames_are_read_whole_one_after_another_and_a_torn_one_raises() -> None
     torn = io.BufferedReader(io.BytesIO(_frame(big)[:-1000]))
     with pytest.raises((EOFError, pickle.UnpicklingError)):
         _read_frame(torn)
+
+
+async def test_a_long_frame_goes_out_as_the_reader_takes_it_and_keeps_its_place() -> None:
+    """A frame past PACED_BYTES (a run's last, with its whole answer) is handed to the pipe a
+    slice at a time: the transport never holds a copy of all of it while the parent has not
+    read it, and what was sent after it still comes after it."""
+    import asyncio
+
+    from core.live.engine import OUTBOX_BYTES, PACED_BYTES, _Outbox, _Pipe, _read_frame
+
+    loop = asyncio.get_running_loop()
+    r, w = os.pipe()
+    transport, pipe = await loop.connect_write_pipe(_Pipe, os.fdopen(w, "wb", buffering=0))
+    transport.set_write_buffer_limits(high=OUTBOX_BYTES)
+    out = _Outbox(transport, pipe.writable)
+    big = os.urandom(3 * PACED_BYTES)
+    out.send(("big", 1, big))
+    out.send(("after", 1))
+    assert transport.get_write_buffer_size() <= PACED_BYTES  # the reader has read nothing
+    frames: list[Any] = []
+    stream = open(r, "rb", buffering=1 << 16)  # noqa: SIM115
+
+    def read_two() -> None:
+        frames.append(_read_frame(stream))
+        frames.append(_read_frame(stream))
+
+    reader = threading.Thread(target=read_two)
+    reader.start()
+    await out.drained()
+    await asyncio.to_thread(reader.join, 20)
+    transport.close()
+    stream.close()
+    assert frames == [[("big", 1, big)], [("after", 1)]]
