@@ -33,6 +33,7 @@ class TextStore:
         self._open_units = 0
         self._open_ascii = True
         self._len = 0  # code units in all
+        self._wide_cache: tuple[int, int, bytes] | None = None  # start, units, UTF-16-LE
 
     def __len__(self) -> int:
         """The length in UTF-16 code units."""
@@ -89,14 +90,18 @@ class TextStore:
             if ascii:
                 pieces.append((bytes(data[lo:hi]), False))
             else:
-                wide = (
-                    bytes(data)
-                    .decode("utf-8", "surrogatepass")
-                    .encode("utf-16-le", "surrogatepass")
-                )
-                pieces.append((wide[2 * lo : 2 * hi], True))
+                pieces.append((self._wide(first, units, data)[2 * lo : 2 * hi], True))
             i += 1
         return pieces
+
+    def _wide(self, first: int, units: int, data: bytes | bytearray) -> bytes:
+        """A non-ASCII block as UTF-16-LE, the last one kept: a page shown with heat
+        colouring reads thousands of short runs from the same block, and decoding it whole
+        for each took ~1 ms (seconds for a page)."""
+        if self._wide_cache is None or self._wide_cache[:2] != (first, units):
+            wide = bytes(data).decode("utf-8", "surrogatepass").encode("utf-16-le", "surrogatepass")
+            self._wide_cache = (first, units, wide)
+        return self._wide_cache[2]
 
     def utf16(self, start: int, end: int) -> bytes:
         """Code units [start, end) as UTF-16-LE bytes."""
