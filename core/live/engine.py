@@ -201,6 +201,7 @@ class EngineClient:
                 self._proc.kill()
                 messages = None
             if messages is None:
+                stream.close()  # the buffer only: the pipe is the process's to close
                 break
             with self._room:
                 self._room.wait_for(lambda: self._frames < INBOX_FRAMES or self._closing)
