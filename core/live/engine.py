@@ -475,6 +475,9 @@ def _preload() -> None:
     import core.record.history
     import core.record.savefile
     import core.stream.dialects  # noqa: F401
+    from core.live.netreader import shared_reader
+
+    shared_reader()  # its process starts now, not in the first run's first reads
 
 
 async def _serve(in_fd: int, out_fd: int) -> None:

@@ -20,23 +20,21 @@ import asyncio
 import select
 import socket
 import ssl
-import struct
-import sys
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import httpcore
 
+from core.live import readerproc
 from core.live.netreader import READ_SIZE, ReadBuffer, Reader, shared_reader
 
 __all__ = ["StampingBackend", "arrival_ns", "install"]
 
-# SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD): 35 on Linux except alpha, parisc and sparc. Python's
-# socket module does not export it. The stamp is a native `struct timespec` (CLOCK_REALTIME).
-_SO_TIMESTAMPNS = 35 if sys.platform == "linux" else None
-_TIMESPEC = struct.Struct("@ll")
-_ANC_SIZE = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
+_SO_TIMESTAMPNS = readerproc.SO_TIMESTAMPNS
+_ANC_SIZE = readerproc.ANC_SIZE
+_kernel_stamp = readerproc.kernel_stamp
+_to_monotonic = readerproc.to_monotonic
 
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
@@ -62,32 +60,6 @@ def install(client: Any, *, read_thread: bool = False) -> bool:
     for pool in pools:
         pool._network_backend = backend
     return True
-
-
-def _kernel_stamp(ancillary: list[tuple[int, int, bytes]]) -> int | None:
-    for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
-            sec, nsec = _TIMESPEC.unpack_from(data)
-            return sec * 1_000_000_000 + nsec
-    return None
-
-
-def _to_monotonic(real_ns: int | None) -> int:
-    """A CLOCK_REALTIME stamp on the monotonic clock: the two clocks are read back to back,
-    bracketed, and read again if something (a preemption) came between them; the
-    narrowest of three brackets is kept (a 50 µs one put a stamp 37 µs off)."""
-    if real_ns is None:
-        return time.monotonic_ns()
-    before = time.monotonic_ns()
-    real = time.time_ns()
-    after = time.monotonic_ns()
-    for _ in range(2):  # per read: the usual first bracket (well under 2 µs) costs nothing more
-        if after - before < 2_000:
-            break
-        b, r, a = time.monotonic_ns(), time.time_ns(), time.monotonic_ns()
-        if a - b < after - before:
-            before, real, after = b, r, a
-    return (before + after) // 2 - max(0, real - real_ns)
 
 
 class _SocketStream(httpcore.AsyncNetworkStream):
@@ -167,7 +139,7 @@ class _SocketStream(httpcore.AsyncNetworkStream):
 
     async def aclose(self) -> None:
         if self._buffer is not None and self._reader is not None:
-            self._reader.forget(self._buffer.fd)  # the thread is done with it: close is safe
+            self._reader.forget(self._buffer)  # the reader is done with it: close is safe
         self._sock.close()
 
     async def start_tls(

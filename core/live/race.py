@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from core.live import netreader
 from core.live.gate import StartGate
 from core.live.runner import Clock, RunFinished, new_client
 from core.live.session import AttemptStarted, SessionFinished, run_session
@@ -216,6 +217,8 @@ class Race:
         queue: asyncio.Queue[Any] = asyncio.Queue()
         own_client = self.client is None
         client = new_client(read_thread=True) if own_client else self.client
+        if own_client:
+            await netreader.started()  # before any lane's clock starts
         driver = asyncio.ensure_future(self._drive(queue, client))
         try:
             while True:

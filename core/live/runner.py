@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from core.live import netreader
 from core.live.gate import Ticket
 from core.live.netstamp import arrival_ns
 from core.live.results import RunFinished
@@ -82,6 +83,8 @@ async def run(
     own_client = client is None or spec.proxy is not None or not spec.verify_tls
     http = new_client(spec.proxy, spec.verify_tls, read_thread=True) if own_client else client
     assert http is not None
+    if own_client:
+        await netreader.started()  # before the run's clock starts
     session = _Session(spec, request, http, clock, cancel, recorder, attempt, segment, caps)
     session.gate = gate
     try:
