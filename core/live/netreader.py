@@ -42,7 +42,11 @@ __all__ = [
     "started",
 ]
 
-CAP = 4 * 1024 * 1024  # bytes read ahead of the loop before the socket is paused
+CAP = 1 * 1024 * 1024  # bytes read ahead of the loop before the socket is paused
+# What a chunk costs besides its bytes (its bytes object's header, the tuple, the stamp, the
+# deque's slot): the reader process reads every segment apart, so a fast stream's chunks are
+# ~150 bytes and this counts, or CAP would hold twice its size.
+CHUNK_COST = 128
 READ_SIZE = readerproc.READ_SIZE
 
 _shared: Reader | None = None
@@ -117,7 +121,7 @@ class ReadBuffer:
                 self.end = True
             else:
                 self.chunks.append((data, stamp))
-                self.size += len(data)
+                self.size += len(data) + CHUNK_COST
             full = self.size >= CAP
             if full:
                 self.paused = True
@@ -175,6 +179,8 @@ class ReadBuffer:
             if len(data) > max_bytes:
                 self.chunks.appendleft((data[max_bytes:], stamp))
                 data = data[:max_bytes]
+            else:
+                self.size -= CHUNK_COST
             self.size -= len(data)
             if self.paused and self.size < CAP // 2:
                 self.paused, resume = False, True
@@ -272,37 +278,39 @@ class ProcessReader:
             self._process.wait(5)
 
     def _run(self) -> None:
-        size = readerproc.DATA.size + READ_SIZE
+        head = readerproc.DATA.size
+        message = bytearray(head + READ_SIZE)  # every message lands here: one copy of its bytes
+        view = memoryview(message)
         while True:
             try:
-                message = self._ctl.recv(size)
+                size = self._ctl.recv_into(message)
             except InterruptedError:
                 continue
             except OSError:
-                message = b""
-            if not message:
+                size = 0
+            if not size:
                 break
-            if message[:1] == b"H":
-                self.policy = message[1:].decode(errors="replace")
+            if message[0] == ord("H"):
+                self.policy = bytes(view[1:size]).decode(errors="replace")
                 self.ready.set()
                 continue
-            op, key = message[:1], readerproc.KEY.unpack_from(message, 1)[0]
+            op, key = message[0], readerproc.KEY.unpack_from(message, 1)[0]
             with self._lock:
                 buffer = self._buffers.get(key)
             if buffer is None:
                 continue  # forgotten meanwhile
-            if op == b"D":
+            if op == ord("D"):
                 _, _, stamp = readerproc.DATA.unpack_from(message)
-                if buffer.deliver(message[readerproc.DATA.size :], stamp):
+                if buffer.deliver(bytes(view[head:size]), stamp):
                     self.pause(buffer)
                 buffer.wake()
-            elif op == b"E":
+            elif op == ord("E"):
                 self.forget(buffer)
                 buffer.deliver(b"", 0)
                 buffer.wake()
-            elif op == b"X":
+            elif op == ord("X"):
                 _, _, code = readerproc.ERROR.unpack_from(message)
-                text = message[readerproc.ERROR.size :].decode(errors="replace")
+                text = bytes(view[readerproc.ERROR.size : size]).decode(errors="replace")
                 self.forget(buffer)
                 buffer.fail(OSError(code, text))
         self.alive = False

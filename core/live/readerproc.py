@@ -112,10 +112,13 @@ def serve(fd: int, policy: str = "default") -> None:
                 poll.modify(fds[key], select.EPOLLIN if op == b"R" else 0)
         return True
 
+    buffer = bytearray(READ_SIZE)  # every read lands here: no allocation a read
+    view = memoryview(buffer)
+
     def pull(key: int, sock: socket.socket) -> None:
         for _ in range(READS_PER_WAKE):
             try:
-                data, anc, _flags, _addr = sock.recvmsg(READ_SIZE, ANC_SIZE)
+                size, anc, _flags, _addr = sock.recvmsg_into([buffer], ANC_SIZE)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -123,11 +126,12 @@ def serve(fd: int, policy: str = "default") -> None:
                 owner.send(ERROR.pack(b"X", key, exc.errno or errno.EIO) + text)
                 drop(key)
                 return
-            if not data:
+            if not size:
                 owner.send(b"E" + KEY.pack(key))
                 drop(key)
                 return
-            owner.send(DATA.pack(b"D", key, to_monotonic(kernel_stamp(anc))) + data)
+            head = DATA.pack(b"D", key, to_monotonic(kernel_stamp(anc)))
+            owner.sendmsg([head, view[:size]])
 
     try:
         while True:

@@ -89,9 +89,9 @@ async def test_a_process_of_its_own_reads_the_socket_and_lets_go_of_it_on_close(
     assert reader.policy in ("real-time", "short slice", "default")
     listener, accepted = peer
     stream = await connect(listener, accepted)
-    assert held_by(reader.pid, stream._sock)
     accepted[0].sendall(b"hello")
     assert await stream.read(100, timeout=5) == b"hello"
+    assert held_by(reader.pid, stream._sock)  # it read this, so it has taken the socket
     stamp = netstamp.arrival_ns(stream)
     assert stamp is not None
     await stream.aclose()
