@@ -232,8 +232,8 @@ class ProcessReader:
         self._lock = threading.Lock()
         self.alive = True
         self.ready = threading.Event()  # set once the process says it reads
-        self.policy = "starting"  # then how the scheduler runs it (`readerproc.prefer_latency`)
         self.pid = self._process.pid
+        self.policy = readerproc.prefer_latency(self.pid)  # how the scheduler runs it
         self._thread = threading.Thread(target=self._run, name="netstamp-reader", daemon=True)
         self._thread.start()
 
@@ -291,7 +291,6 @@ class ProcessReader:
             if not size:
                 break
             if message[0] == ord("H"):
-                self.policy = bytes(view[1:size]).decode(errors="replace")
                 self.ready.set()
                 continue
             op, key = message[0], readerproc.KEY.unpack_from(message, 1)[0]

@@ -9,14 +9,15 @@ then hands both over as one read with the later stamp. Measured with two CPU hog
 thread beside a busy main thread merged 25-45 of 1,500 writes 5 ms apart; the same reader
 with no GIL to wait for merged 0-1.
 
-This file imports nothing from StreamScope and nothing beyond the standard library: it runs
-as `python -I -S readerproc.py FD` (a few MB), FD being its end of a SOCK_SEQPACKET pair.
+This file imports nothing from StreamScope, and of the standard library only C modules
+(`_socket`, not `socket`, whose enums and helpers cost 1.4 MB here): it runs as
+`python -I -S readerproc.py FD` (about 9 MB), FD being its end of a SOCK_SEQPACKET pair.
 
 Messages (one packet each; KEY is the owner's 8-byte id of a socket):
   owner -> reader   b"A" KEY + the socket (SCM_RIGHTS)   read it
                     b"F" KEY                            forget it (and close our copy)
                     b"P" KEY / b"R" KEY                 pause / resume reading it
-  reader -> owner   b"H" POLICY                         once: it reads (and how it is scheduled)
+  reader -> owner   b"H"                                once: it reads
                     b"D" KEY STAMP BYTES                bytes read, arrived at STAMP
                     b"E" KEY                            the peer closed it
                     b"X" KEY ERRNO TEXT                 reading it failed
@@ -25,30 +26,31 @@ STAMP is on `time.monotonic_ns()`'s clock, which every process of the machine sh
 
 from __future__ import annotations
 
-import contextlib
+import _socket
+import _struct
 import errno
+import posix
 import select
-import socket
-import struct
 import sys
 import time
 
 READ_SIZE = 65536
 READS_PER_WAKE = 16  # then the other sockets get their turn
-KEY = struct.Struct("<Q")
-DATA = struct.Struct("<cQq")  # op, key, stamp
-ERROR = struct.Struct("<cQi")  # op, key, errno
+KEY = _struct.Struct("<Q")
+DATA = _struct.Struct("<cQq")  # op, key, stamp
+ERROR = _struct.Struct("<cQi")  # op, key, errno
 
 # SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD): 35 on Linux except alpha, parisc and sparc. Python's
 # socket module does not export it. The stamp is a native `struct timespec` (CLOCK_REALTIME).
 SO_TIMESTAMPNS = 35 if sys.platform == "linux" else None
-_TIMESPEC = struct.Struct("@ll")
-ANC_SIZE = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
+_TIMESPEC = _struct.Struct("@ll")
+ANC_SIZE = _socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(_socket, "CMSG_SPACE") else 0
+_FDS_SIZE = _socket.CMSG_SPACE(4 * 4) if hasattr(_socket, "CMSG_SPACE") else 0
 
 
 def kernel_stamp(ancillary: list[tuple[int, int, bytes]]) -> int | None:
     for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
+        if level == _socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
             sec, nsec = _TIMESPEC.unpack_from(data)
             return sec * 1_000_000_000 + nsec
     return None
@@ -72,50 +74,60 @@ def to_monotonic(real_ns: int | None) -> int:
     return (before + after) // 2 - max(0, real - real_ns)
 
 
-def serve(fd: int, policy: str = "default") -> None:
+def serve(fd: int) -> None:
     """Read until the owner closes its end (or dies: the kernel closes it then)."""
-    owner = socket.socket(fileno=fd)
+    owner = _socket.socket(fileno=fd)
     owner.setblocking(True)
     poll = select.epoll()
     poll.register(owner.fileno(), select.EPOLLIN)
-    owner.send(b"H" + policy.encode())  # reading from now on
-    keys: dict[int, tuple[int, socket.socket]] = {}  # our fd -> (the owner's key, socket)
+    owner.send(b"H")  # reading from now on
+    keys: dict[int, tuple[int, _socket.socket]] = {}  # our fd -> (the owner's key, socket)
     fds: dict[int, int] = {}  # the owner's key -> our fd
 
     def drop(key: int) -> None:
         ours = fds.pop(key, None)
         if ours is not None:
             _, sock = keys.pop(ours)
-            with contextlib.suppress(OSError, ValueError):
+            try:  # noqa: SIM105 (contextlib is not imported here: see the module's note)
                 poll.unregister(ours)
+            except (OSError, ValueError):
+                pass
             sock.close()
 
     def command() -> bool:
         try:
-            message, passed, _flags, _addr = socket.recv_fds(owner, 64, 4)
+            message, ancillary, _flags, _addr = owner.recvmsg(64, _FDS_SIZE)
         except OSError:
             return False
         if not message:
             return False
+        passed = [
+            fd
+            for level, kind, data in ancillary
+            if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS
+            for (fd,) in _struct.iter_unpack("i", data[: len(data) - len(data) % 4])
+        ]
         op, key = message[:1], KEY.unpack_from(message, 1)[0]
         if op == b"A" and passed:
-            sock = socket.socket(fileno=passed[0])
+            sock = _socket.socket(fileno=passed[0])
             for extra in passed[1:]:
-                socket.close(extra)
+                posix.close(extra)
             keys[sock.fileno()] = (key, sock)
             fds[key] = sock.fileno()
             poll.register(sock.fileno(), select.EPOLLIN)
         elif op == b"F":
             drop(key)
         elif op in (b"P", b"R") and key in fds:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105
                 poll.modify(fds[key], select.EPOLLIN if op == b"R" else 0)
+            except OSError:
+                pass
         return True
 
     buffer = bytearray(READ_SIZE)  # every read lands here: no allocation a read
     view = memoryview(buffer)
 
-    def pull(key: int, sock: socket.socket) -> None:
+    def pull(key: int, sock: _socket.socket) -> None:
         for _ in range(READS_PER_WAKE):
             try:
                 size, anc, _flags, _addr = sock.recvmsg_into([buffer], ANC_SIZE)
@@ -149,7 +161,7 @@ def serve(fd: int, policy: str = "default") -> None:
         return  # the owner went away mid-send
 
 
-def _short_slice(slice_ns: int) -> bool:
+def _short_slice(pid: int, slice_ns: int) -> bool:
     """Ask for a short time slice (`sched_setattr`'s `sched_runtime` for a normal task, Linux
     6.12+, no privilege needed): a waking task with a short slice preempts the one running
     sooner. Older kernels take the call and ignore the field."""
@@ -177,36 +189,35 @@ def _short_slice(slice_ns: int) -> bool:
 
     libc = ctypes.CDLL(None, use_errno=True)
     attr = SchedAttr()
-    if libc.syscall(get_attr, 0, ctypes.byref(attr), ctypes.sizeof(attr), 0) != 0:
+    if libc.syscall(get_attr, pid, ctypes.byref(attr), ctypes.sizeof(attr), 0) != 0:
         return False
     attr.size = ctypes.sizeof(attr)
     attr.sched_runtime = slice_ns
-    return libc.syscall(set_attr, 0, ctypes.byref(attr), 0) == 0
+    return libc.syscall(set_attr, pid, ctypes.byref(attr), 0) == 0
 
 
-def prefer_latency() -> str:
-    """Ask to be run the moment a segment wakes this process: on a loaded machine a reader
-    that waits for a core lets the next write land on the unread one. Real-time priority 1
-    where the user may have it (root, CAP_SYS_NICE, or an RLIMIT_RTPRIO); else a 0.1 ms
-    slice. Its work per wake is one read and one send: it cannot hog a core. Measured with
+def prefer_latency(pid: int = 0) -> str:
+    """Ask for process `pid` (0: this one) to run the moment a segment wakes it: on a loaded
+    machine a reader that waits for a core lets the next write land on the unread one.
+    Real-time priority 1 where the user may have it (root, CAP_SYS_NICE, or an
+    RLIMIT_RTPRIO); else a 0.1 ms slice. Its work per wake is one read and one send: it
+    cannot hog a core. Measured with
     `bench/gui_timing.py` (400 writes 5 ms apart, a second window streaming 5,000 tok/s, two
     cores): the default policy let 2-28 writes be read with the next, the short slice 0-7,
-    real-time priority none. Returns what it got."""
+    real-time priority none. Returns what it got. The owner calls this for the reader's pid,
+    so that the reader never loads ctypes (1.6 MB); the owner has it loaded already."""
     if sys.platform != "linux":
         return "default"
-    import os
-
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        posix.sched_setscheduler(pid, posix.SCHED_FIFO, posix.sched_param(1))
         return "real-time"
     except OSError:  # not allowed (the usual case for a desktop user)
         pass
     try:
-        return "short slice" if _short_slice(100_000) else "default"
+        return "short slice" if _short_slice(pid, 100_000) else "default"
     except (OSError, AttributeError, ValueError):
         return "default"
 
 
 if __name__ == "__main__":
-    policy = prefer_latency()
-    serve(int(sys.argv[1]), policy)
+    serve(int(sys.argv[1]))
