@@ -6,9 +6,7 @@ each gap between two stamped reads is compared with the gap between the same two
 5,000 tok/s from the mock (`serve-mock`, its own process). Prints per-gap error p50, p99
 and max. Target (issue 10): the window under that load p50 ≤ 0.1 ms, p99 ≤ 1 ms.
 
-The network reader process asks for real-time priority, which root has: to measure what a
-desktop user gets (a short slice), drop that right, e.g.
-`setpriv --bounding-set -sys_nice python bench/gui_timing.py`.
+It prints how the scheduler runs the network reader process (`readerproc.prefer_latency`).
 
     python bench/gui_timing.py [--chunks 400] [--every-ms 5] [--load-tps 5000]
 """
@@ -124,7 +122,7 @@ def gap_errors(reads: list[tuple[int, int]], writes: list[Any]) -> list[float]:
 
 def reader_policy() -> str:
     """What the scheduler gives a network reader process here (`readerproc.prefer_latency`):
-    real-time as root or with an RLIMIT_RTPRIO, else a short slice."""
+    a short slice on Linux 6.12+."""
     code = "from core.live.readerproc import prefer_latency; print(prefer_latency())"
     got = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     return got.stdout.strip() or "unknown"
