@@ -114,18 +114,18 @@ class ReadBuffer:
         self.paused = False
 
     def deliver(self, data: bytes, stamp: int) -> bool:
-        """The reader: bytes read (b"" at EOF). True when the buffer is now full (the reader
-        pauses the socket)."""
+        """The reader: bytes read (b"" at EOF). True when this filled the buffer (the reader
+        pauses the socket, once: bytes already on their way still arrive)."""
         with self.lock:
             if not data:
                 self.end = True
             else:
                 self.chunks.append((data, stamp))
                 self.size += len(data) + CHUNK_COST
-            full = self.size >= CAP
-            if full:
+            filled = self.size >= CAP and not self.paused
+            if filled:
                 self.paused = True
-        return full
+        return filled
 
     def wake(self) -> None:
         """The reader, after delivering: the loop's waiting read goes on."""
