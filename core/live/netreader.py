@@ -37,7 +37,9 @@ __all__ = [
     "ProcessReader",
     "ReadBuffer",
     "Reader",
+    "ReaderGone",
     "ThreadReader",
+    "reader_gone",
     "shared_reader",
     "started",
 ]
@@ -51,6 +53,20 @@ READ_SIZE = readerproc.READ_SIZE
 
 _shared: Reader | None = None
 _shared_lock = threading.Lock()
+
+
+class ReaderGone(OSError):
+    """The reader process ended (killed, out of memory): StreamScope's own failure, not the
+    network's, so the run ends as `interrupted/engine_failed` (`runner`), not as a reset."""
+
+
+def reader_gone(exc: BaseException | None) -> bool:
+    """Whether an error (httpx wraps httpcore wraps ours) came from a reader that ended."""
+    while exc is not None:
+        if isinstance(exc, ReaderGone):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 class Reader(Protocol):
@@ -253,7 +269,7 @@ class ProcessReader:
             self._buffers[buffer.key] = buffer
         if not self._send(b"A" + readerproc.KEY.pack(buffer.key), [buffer.fd]):
             self.forget(buffer)
-            buffer.fail(OSError("the network reader process has ended"))
+            buffer.fail(ReaderGone("the network reader process has ended"))
 
     def forget(self, buffer: ReadBuffer) -> None:
         """Stop reading a socket: its bytes still on their way are dropped, and the process
@@ -320,7 +336,7 @@ class ProcessReader:
         with self._lock:
             orphans, self._buffers = list(self._buffers.values()), {}
         for buffer in orphans:
-            buffer.fail(OSError("the network reader process has ended"))
+            buffer.fail(ReaderGone("the network reader process has ended"))
 
 
 class ThreadReader:

@@ -200,6 +200,8 @@ class _Session:
             httpx.WriteTimeout,
         ) as exc:
             kind = "connect_failed" if self.response is None and self.t0 is None else "reset"
+            if netreader.reader_gone(exc):
+                kind = "engine_failed"  # our reader process ended: not the network's doing
             reason = why(exc, before_response=self.response is None)
             self._put(("fail", (kind, reason), self.clock()))
         except (httpx.HTTPError, OSError) as exc:

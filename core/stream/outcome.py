@@ -35,6 +35,7 @@ TRANSPORT_ENDINGS = (
     "total_timeout",
     "cancelled",
     "oversized",  # we stopped reading: a cap (core.stream.caps) was passed
+    "engine_failed",  # our network reader process ended (core.live.netreader)
 )
 
 _TRANSPORT_TEXT = {
@@ -47,6 +48,7 @@ _TRANSPORT_TEXT = {
     "cancelled": "the run was cancelled",
     "eof": "the body ended",
     "oversized": "reading stopped at a size cap",
+    "engine_failed": "StreamScope's network reader process ended",
 }
 _RETRYABLE_HINTS = (
     "overload",

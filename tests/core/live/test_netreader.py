@@ -18,7 +18,9 @@ from collections.abc import Iterator
 import httpcore
 import pytest
 
+from core import ChunkReceived, RunFinished, RunSpec, run
 from core.live import netreader, netstamp
+from tests.core.wire_server import Reply, wire_server
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the reader process is Linux's")
 
@@ -127,6 +129,25 @@ async def test_when_the_reader_process_dies_a_waiting_read_fails_and_a_new_one_t
     accepted[-1].sendall(b"still reads")
     assert await again.read(100, timeout=5) == b"still reads"
     await again.aclose()
+
+
+async def test_a_run_whose_reader_process_dies_ends_as_engine_failed_not_as_a_reset() -> None:
+    """Our own reader dying is not the network's doing: the verdict must not blame it."""
+    first = b'data: {"choices":[{"index":0,"delta":{"content":"Hello"}}]}\n\n'
+    steps = [first, 2.0, b"data: [DONE]\n\n"]  # nobody reads the rest: the reader is dead
+    async with wire_server({"slow": Reply(steps)}) as srv:
+        spec = RunSpec("openai-chat", srv.base("slow") + "/v1", "m", RunSpec.user("hi"))
+        last = None
+        async for event in run(spec):
+            if isinstance(event, ChunkReceived):
+                reader = netreader.shared_reader()
+                assert isinstance(reader, netreader.ProcessReader)
+                os.kill(reader.pid, signal.SIGKILL)
+            last = event
+    assert isinstance(last, RunFinished)
+    assert last.verdict.label == "interrupted/engine_failed"
+    assert last.verdict.text == "Hello"
+    assert "reader process" in last.verdict.explanation
 
 
 def test_the_reader_process_ends_with_its_owner_even_when_the_owner_is_killed() -> None:
