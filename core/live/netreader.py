@@ -310,12 +310,13 @@ class ProcessReader:
                 self.ready.set()
                 continue
             op, key = message[0], readerproc.KEY.unpack_from(message, 1)[0]
+            if op == ord("D"):  # per read: the stamp follows the key
+                stamp = readerproc.STAMP.unpack_from(message, 1 + readerproc.KEY.size)[0]
             with self._lock:
                 buffer = self._buffers.get(key)
             if buffer is None:
                 continue  # forgotten meanwhile
             if op == ord("D"):
-                _, _, stamp = readerproc.DATA.unpack_from(message)
                 if buffer.deliver(bytes(view[head:size]), stamp):
                     self.pause(buffer)
                 buffer.wake()

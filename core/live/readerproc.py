@@ -38,6 +38,7 @@ READ_SIZE = 65536
 READS_PER_WAKE = 16  # then the other sockets get their turn
 KEY = _struct.Struct("<Q")
 DATA = _struct.Struct("<cQq")  # op, key, stamp
+STAMP = _struct.Struct("<q")
 ERROR = _struct.Struct("<cQi")  # op, key, errno
 
 # SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD): 35 on Linux except alpha, parisc and sparc. Python's
