@@ -17,6 +17,7 @@ between two writes) carries the stamp of the last of them: that is the one limit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import select
 import socket
 import ssl
@@ -140,6 +141,10 @@ class _SocketStream(httpcore.AsyncNetworkStream):
     async def aclose(self) -> None:
         if self._buffer is not None and self._reader is not None:
             self._reader.forget(self._buffer)  # the reader is done with it: close is safe
+            # the reader process holds a copy until it has read the forget: the peer sees the
+            # connection end now, not then
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
 
     async def start_tls(
