@@ -87,8 +87,9 @@ def start_deferred(
     """What start-up leaves for after the first frame."""
 
     def work() -> None:
+        window.controller.warm_up()  # the engine process starts on the other core
+        window.build_plot()  # before the mock's thread imports aiohttp beside it
         server.start(wait=False)
-        window.controller.warm_up()
         # the HTTP client (httpx, ~220 modules, ~11 MB) is made on the first probe: runs go
         # through the engine process, so most sessions never need it in this one
         settle_heap()

@@ -6,11 +6,11 @@ and nowhere else."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QCloseEvent,
     QFont,
@@ -44,7 +44,6 @@ from gui.request.values import RequestValues, SpecError, load_presets
 from gui.run.action_rules import ActionState, WindowState, decide_actions
 from gui.run.controller import RunController
 from gui.run.inspector import Inspector
-from gui.run.latency_plot import LatencyPlot
 from gui.run.stream_view import StreamView
 from gui.run.token_style import heat_legend
 from gui.run.verdict_panel import VerdictPanel
@@ -57,6 +56,7 @@ if TYPE_CHECKING:
     from gui.compare.controller import CompareController
     from gui.compare.view import CompareView
     from gui.history.panel import HistoryPanel
+    from gui.run.latency_plot import LatencyPlot
 
 __all__ = ["PRESENT_SCALE", "MainWindow"]
 
@@ -102,7 +102,10 @@ class MainWindow(WindowActionsMixin):
         self.action_states: dict[str, ActionState] = decide_actions(WindowState())
         self.request_pane = RequestPane(scenarios)
         self.stream_view = StreamView()
-        self.latency_plot = LatencyPlot()
+        # The latency graph is built on the loop's turn after the first frame: pyqtgraph's
+        # import is a third of the start-up (see `latency_plot`). Its place waits empty.
+        self._latency_plot: LatencyPlot | None = None
+        self._plot_slot = QWidget()
         self.verdict_panel = VerdictPanel()
         self.inspector = Inspector()
         self.heat_toggle = QCheckBox("Heat: colour tokens by gap")
@@ -137,7 +140,7 @@ class MainWindow(WindowActionsMixin):
         col.addWidget(self.stream_view, 1)
         self.stream_split = QSplitter(Qt.Orientation.Vertical)
         self.stream_split.addWidget(stream_box)
-        self.stream_split.addWidget(self.latency_plot)
+        self.stream_split.addWidget(self._plot_slot)
         self.stream_split.setSizes([430, 390])
         self.tabs = QTabWidget()
         self.tabs.addTab(self.stream_split, "Stream")
@@ -218,32 +221,35 @@ class MainWindow(WindowActionsMixin):
         self.request_pane.base_url.textChanged.connect(self._on_provider_changed)
         c.busy_changed.connect(self.request_pane.on_busy_changed)
         # a run or a replay starts
-        for view in (self.stream_view, self.latency_plot, self.verdict_panel, self.inspector):
+        plot = self._to_plot  # the graph's slots, through the property that builds it
+        for view in (self.stream_view, self.verdict_panel, self.inspector):
             c.session_started.connect(view.on_session_started)
             c.attempt_started.connect(view.on_attempt_started)
+        c.session_started.connect(plot("on_session_started"))
+        c.attempt_started.connect(plot("on_attempt_started"))
         c.session_started.connect(self._on_session_started)
         c.attempt_started.connect(self._on_attempt_started)
         c.probes.models_fetched.connect(self._on_server_models)
         c.probes.probe_failed.connect(self._on_server_models_failed)
         # stream contents
         c.chunks_received.connect(self.stream_view.on_chunks_received)
-        c.chunks_received.connect(self.latency_plot.on_chunks_received)
+        c.chunks_received.connect(plot("on_chunks_received"))
         c.chunks_received.connect(self.inspector.on_chunks_received)
         c.events_received.connect(self.stream_view.on_events_received)
-        c.events_received.connect(self.latency_plot.on_events_received)
+        c.events_received.connect(plot("on_events_received"))
         c.wire_events_decoded.connect(self.inspector.on_wire_events_decoded)
         c.request_sent.connect(self.inspector.on_request_sent)
         c.phase_reached.connect(self.inspector.on_phase_reached)
         c.response_started.connect(self.inspector.on_response_started)
         c.response_started.connect(self.verdict_panel.on_response_started)
-        c.response_started.connect(self.latency_plot.on_response_started)
+        c.response_started.connect(plot("on_response_started"))
         # live state and the end
         c.progress_changed.connect(self.verdict_panel.on_progress_changed)
-        c.progress_changed.connect(self.latency_plot.on_progress_changed)
+        c.progress_changed.connect(plot("on_progress_changed"))
         c.run_finished.connect(self.verdict_panel.on_run_finished)
         c.run_finished.connect(self.stream_view.on_run_finished)
         c.verdict_ready.connect(self.verdict_panel.on_verdict_ready)
-        c.verdict_ready.connect(self.latency_plot.on_verdict_ready)
+        c.verdict_ready.connect(plot("on_verdict_ready"))
         c.verdict_ready.connect(self.refresh_breaker)  # also applies the action rule
         c.run_failed.connect(self.verdict_panel.on_run_failed)
         c.progress_changed.connect(self._on_progress_changed)
@@ -264,8 +270,36 @@ class MainWindow(WindowActionsMixin):
         # view options
         self.heat_toggle.toggled.connect(self.stream_view.on_heat_toggled)
         self.heat_toggle.toggled.connect(self.heat_legend.setVisible)
-        self.latency_plot.export_button.clicked.connect(self._export_dialog)
+        self.first_frame_shown.connect(lambda: QTimer.singleShot(0, self.build_plot))
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
+
+    @property
+    def latency_plot(self) -> LatencyPlot:
+        """The latency graph. Built on the loop's turn after the first frame (the app's
+        deferred start-up work goes first), or at once by whatever needs it sooner (a file
+        opened from the command line, a test): importing pyqtgraph takes 0.3-0.5 s here,
+        which the window no longer waits for before it is first shown."""
+        if self._latency_plot is None:
+            from gui.run.latency_plot import LatencyPlot
+
+            plot = self._latency_plot = LatencyPlot()
+            plot.set_zoom(self._zoom)
+            plot.set_theme(self._theme)
+            plot.export_button.clicked.connect(self._export_dialog)
+            self.stream_split.replaceWidget(self.stream_split.indexOf(self._plot_slot), plot)
+            self._plot_slot.deleteLater()
+            plot.export_button.setEnabled(self.action_states["export"].enabled)
+        return self._latency_plot
+
+    @Slot()
+    def build_plot(self) -> None:
+        """Build the latency graph now, if it is not built yet."""
+        self.latency_plot  # noqa: B018  (the property builds it)
+
+    def _to_plot(self, name: str) -> Callable[..., None]:
+        """A slot that calls the graph's slot `name`, building the graph first if need be;
+        connected in `_connect_signals` where the graph's own slot was, in the same order."""
+        return lambda *args: getattr(self.latency_plot, name)(*args)
 
     # --- actions -------------------------------------------------------------------------
 
@@ -435,7 +469,8 @@ class MainWindow(WindowActionsMixin):
     def set_zoom(self, factor: float) -> None:
         self._zoom = max(0.6, min(4.0, factor))
         self.stream_view.set_zoom(self._zoom)
-        self.latency_plot.set_zoom(self._zoom)
+        if self._latency_plot is not None:
+            self._latency_plot.set_zoom(self._zoom)
 
     def set_theme_choice(self, choice: str) -> None:
         self._theme_choice = choice
@@ -449,7 +484,8 @@ class MainWindow(WindowActionsMixin):
             apply_theme(app, theme)
         self.stream_view.set_theme(theme)
         self.heat_legend.setText(heat_legend(theme))
-        self.latency_plot.set_theme(theme)
+        if self._latency_plot is not None:
+            self._latency_plot.set_theme(theme)
         if self.compare_tab.built:
             self.compare_view.set_theme(theme)
         if self.history_tab.built:

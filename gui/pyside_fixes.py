@@ -4,8 +4,9 @@ Python's cyclic collector runs wherever an allocation crosses its threshold: ins
 event, or on a reader thread. When the garbage holds Qt wrappers (a closed dialog, an old
 plot item), their C++ objects are destroyed there, and the window died with a segmentation
 fault in pyqtgraph's `prepareForPaint` ("Garbage-collecting", 2 full GUI test runs in 5).
-`collect_on_the_loop` hands the collector to a timer on the GUI thread (pyqtgraph's own
-`GarbageCollector`), so it only runs between events.
+`collect_on_the_loop` hands the collector to a timer on the GUI thread (as pyqtgraph's own
+`GarbageCollector` does; that one is not used, as importing it imports all of pyqtgraph, a
+third of the start-up), so it only runs between events.
 
 PySide6's ``__feature__`` support (PYSIDE-2029) replaces ``__import__`` and, for every module
 imported after PySide6, reads the module's whole source with ``inspect.getsource`` to look for
@@ -16,6 +17,7 @@ pyqtgraph, httpx, the app). The answer is still computed; only the cache entry i
 
 from __future__ import annotations
 
+import gc
 import linecache
 import sys
 from typing import Any
@@ -31,9 +33,21 @@ def collect_on_the_loop(interval_s: float = 0.1) -> None:
     a second holds no more than the loop allocates meanwhile."""
     global _collector
     if _collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
+        from PySide6.QtCore import QTimer
 
-        _collector = GarbageCollector(interval=interval_s)
+        thresholds = gc.get_threshold()
+
+        def collect() -> None:
+            counts = gc.get_count()
+            for generation in range(3):  # an older generation only after the younger one
+                if counts[generation] <= thresholds[generation]:
+                    break
+                gc.collect(generation)
+
+        _collector = QTimer()
+        _collector.timeout.connect(collect)
+        gc.disable()
+        _collector.start(int(interval_s * 1000))
 
 
 def drop_feature_source_cache() -> None:

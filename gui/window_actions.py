@@ -10,6 +10,8 @@ on, and its title, status bar and Stop countdown say what Send would use now."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QRect, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QSplitter
@@ -24,6 +26,9 @@ from gui.request.values import RequestValues, SpecError
 from gui.run.action_rules import ActionState, WindowState, decide_actions
 from gui.run.inspector import Inspector
 
+if TYPE_CHECKING:
+    from gui.run.latency_plot import LatencyPlot
+
 __all__ = ["WindowActionsMixin"]
 
 
@@ -37,6 +42,7 @@ class WindowActionsMixin(ProfileActionsMixin):
     close_box: QMessageBox | None
     action_states: dict[str, ActionState]
     main_split: QSplitter
+    _latency_plot: LatencyPlot | None  # built after the first frame
 
     @Slot()
     def _retry(self) -> None:
@@ -66,7 +72,7 @@ class WindowActionsMixin(ProfileActionsMixin):
             has_session=c.last_session is not None,
             continue_blocked=shown.continue_blocked if shown is not None else None,
             recorded=c.history_id is not None or (recording is not None and recording.exists()),
-            has_timings=self.latency_plot.has_timings(),
+            has_timings=self._latency_plot is not None and self._latency_plot.has_timings(),
             breaker_open_s=open_s,
             breaker_name=name,
             breaker_tripped=self.breaker_tripped(),
@@ -84,7 +90,8 @@ class WindowActionsMixin(ProfileActionsMixin):
         self._menus.actions["stop"].setEnabled(states["stop"].enabled or self.comparing())
         self.verdict_panel.apply_actions(states)
         self.request_pane.stop_button.setEnabled(states["stop"].enabled)
-        self.latency_plot.export_button.setEnabled(states["export"].enabled)
+        if self._latency_plot is not None:  # built after the first frame
+            self._latency_plot.export_button.setEnabled(states["export"].enabled)
 
     _MODEL_TOKEN = "send:model"
 

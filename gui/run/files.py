@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
@@ -14,9 +15,11 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from core import HistoryError
 from gui.run.controller import RunController
-from gui.run.latency_plot import LatencyPlot
 from gui.run.paste_box import PasteBox
 from gui.run.verdict_panel import VerdictPanel
+
+if TYPE_CHECKING:
+    from gui.run.latency_plot import LatencyPlot
 
 __all__ = ["FilesMixin"]
 

@@ -1,11 +1,15 @@
 """Start-up builds only what the first frame shows. Compare and History are built when their
 tab is first shown, and then work as if they had always been there (the window's wiring, its
-theme, the history listing on showing); the mock serves, the engine starts and the heap is
-settled, and the HTTP client is made, once the window is on screen (`first_frame_shown`)."""
+theme, the history listing on showing); the mock serves, the engine starts, the latency graph
+is built (pyqtgraph is not even imported before) and the heap is settled, and the HTTP client
+is made, once the window is on screen (`first_frame_shown`)."""
 
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +87,14 @@ def test_the_mock_and_engine_start_once_the_first_frame_is_shown(
         win.first_frame_shown.connect(start_deferred(win, server, client))
         # nothing started before the window shows
         assert win.controller._engine is None and client._client is None
+        assert win._latency_plot is None
         with qtbot.waitSignal(win.first_frame_shown, timeout=10_000):
             win.show()
         assert win.windowHandle().isExposed()
         assert win.controller._engine is not None
+        plot = win._latency_plot  # in the place kept for it, at the size kept for it
+        assert plot is not None and win.stream_split.widget(1) is plot
+        assert win.stream_split.count() == 2 and plot.height() > 100
         assert client._client is None  # the HTTP client waits for its first use (a probe)
         configure(win, scenario="normal")
         assert send_and_wait(qtbot, win).verdict.label == "completed/natural"
@@ -135,3 +143,60 @@ def test_first_frame_work_runs_once_even_for_a_window_never_exposed(qtbot: Any) 
     qtbot.waitUntil(lambda: widget.windowHandle().isExposed())
     QApplication.processEvents()
     assert calls == [1]  # and the expose did not run it again
+
+
+def test_the_window_is_built_without_importing_pyqtgraph(tmp_path: Path) -> None:
+    """What keeps the first frame a third sooner: a fresh process builds the main window
+    without pyqtgraph, which the graph then brings when it is built."""
+    script = """
+import sys
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from gui.app import SharedClient, build_window
+from gui.pyside_fixes import collect_on_the_loop
+app = QApplication([])
+collect_on_the_loop()
+settings = QSettings(sys.argv[1], QSettings.Format.IniFormat)
+win = build_window(SharedClient(), {}, __import__("pathlib").Path(sys.argv[2]), settings)
+print("before", "pyqtgraph" in sys.modules)
+win.build_plot()
+print("after", "pyqtgraph" in sys.modules)
+"""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "s.ini"), str(tmp_path / "data")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["before False", "after True"]
+
+
+def test_a_run_before_the_graph_is_built_builds_and_draws_it(
+    qtbot: Any, qloop: qasync.QEventLoop, mock_server: Any, tmp_path: Path
+) -> None:
+    """Whatever reaches the graph before its turn after the first frame (a run, a file given
+    on the command line) builds it then and there, in its place, with the window's zoom and
+    theme, and the graph gets every signal of the run."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = build_window(SharedClient(), mock_server.base_urls, tmp_path / "data", settings)
+    try:
+        win.set_theme_choice("dark")
+        win.set_zoom(1.5)
+        configure(win, scenario="normal")
+        assert win._latency_plot is None
+        send_and_wait(qtbot, win)  # the run's first signal builds it
+        plot = win._latency_plot
+        assert plot is not None and win.stream_split.widget(1) is plot
+        assert plot.has_timings() and win.action_states["export"].enabled
+        assert plot.export_button.isEnabled()
+        assert plot._theme is win._theme and plot._zoom == 1.5
+    finally:
+        run_async(qtbot, win.shutdown())
+        win._close_confirmed = True
+        win.close()
+        win.deleteLater()
