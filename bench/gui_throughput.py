@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import resource
@@ -88,8 +89,9 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], mock_pid: int)
     settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
     window = build_window(client, urls, tmp / "data", settings)
     window.resize(1600, 1000)
-    settle_heap()  # as gui.app.main does
     window.show()
+    window.build_plot()  # as gui.app.main does after the first frame, then settles the heap
+    settle_heap()
     window.request_pane.set_values(
         RequestValues(
             dialect=args.dialect,
@@ -100,7 +102,7 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], mock_pid: int)
         )
     )
     lags: list[float] = []
-    last = time.perf_counter()
+    last = started = time.perf_counter()
 
     def probe() -> None:
         nonlocal last
@@ -109,6 +111,20 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], mock_pid: int)
         if args.verbose and lags[-1] > 50:
             print(f"  lag {lags[-1]:.0f} ms at {now - started:.3f} s")
         last = now
+
+    if args.verbose:  # collections that took over 10 ms, to tell them from the app's work
+        collecting: list[float] = []
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                collecting[:] = [time.perf_counter()]
+            elif collecting and (took := time.perf_counter() - collecting[0]) > 0.01:
+                gen = info["generation"]
+                print(
+                    f"  gc gen {gen} {took * 1000:.0f} ms at {time.perf_counter() - started:.3f} s"
+                )
+
+        gc.callbacks.append(on_gc)
 
     timer = QTimer()
     timer.setInterval(PROBE_MS)

@@ -139,7 +139,15 @@ async def _handle(request: web.Request) -> web.StreamResponse:
 
 
 class _Pacer:
-    """Content events at ``tps`` on an absolute schedule (so rounding does not accumulate)."""
+    """Content events at ``tps`` on an absolute schedule (so rounding does not accumulate).
+
+    An event already due (a rate faster than the mock can write, or a jittered event whose
+    time has passed) goes out at once, as a real server writes a token that is ready: the
+    loop is still given a turn at least every YIELD_S, so the other streams this mock
+    serves (a race's lanes) go on meanwhile. A turn for every token cost the mock a third
+    of its time per token at full speed (bench/gui_throughput.py)."""
+
+    YIELD_S = 0.001
 
     def __init__(self, tps: float, jitter_ms: float, seed: int) -> None:
         self.interval = 1.0 / tps
@@ -147,6 +155,7 @@ class _Pacer:
         self.rng = random.Random(seed)
         self.start: float | None = None
         self.k = 0
+        self.turn = 0.0  # when this stream last gave the loop a turn
 
     def restart(self) -> None:
         self.start = None
@@ -154,13 +163,15 @@ class _Pacer:
     async def wait(self) -> None:
         now = time.monotonic()
         if self.start is None:
-            self.start, self.k = now, 0
+            self.start, self.k, self.turn = now, 0, now
             return
         self.k += 1
         target = self.start + self.k * self.interval
         if self.jitter:
             target += self.rng.uniform(-self.jitter, self.jitter)
-        await asyncio.sleep(max(0.0, target - now))
+        if target > now or now - self.turn >= self.YIELD_S:
+            self.turn = now
+            await asyncio.sleep(max(0.0, target - now))
 
 
 async def _stream(

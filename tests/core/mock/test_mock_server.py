@@ -7,11 +7,13 @@ official ``openai`` and ``anthropic`` SDKs check that the wire format is the rea
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -760,6 +762,44 @@ def test_write_log_has_one_entry_per_event_in_time_order(client, srv):
     entries = [(t, n) for t, rid, n in srv.write_log if rid == request_id(resp)]
     assert len(entries) == len(sse_data(resp.content))
     assert [t for t, _ in entries] == sorted(t for t, _ in entries)
+
+
+def test_content_events_keep_their_pace(client, srv):
+    """tps=250: the 40 text events go out on a 4 ms schedule, none before its time."""
+    resp = send(client, "openai-chat", params="tokens=40;tps=250;first_byte_ms=0")
+    times = [t for t, rid, n in srv.write_log if rid == request_id(resp)]
+    events = sse_data(resp.content)
+    texts = [
+        i
+        for i, (_, data) in enumerate(events)
+        if '"content":"' in data and '"content":""' not in data
+    ]
+    content = [times[i] for i in texts if i < len(times)]
+    assert len(content) == 40
+    assert content[-1] - content[0] >= 39 * 4_000_000  # the schedule is absolute: no drift
+
+
+def test_full_speed_streams_take_turns(srv):
+    """Two streams as fast as the mock can write (a race's lanes on it): a token already due
+    goes out at once, but each stream gives the loop a turn every millisecond, so the other
+    one goes on meanwhile instead of waiting for it to end."""
+    path, body = build("openai-chat", "mock-normal", [("user", "race")], 40_000)
+    ids: list[str] = []
+
+    def one() -> None:
+        with httpx.Client(base_url=srv.url, timeout=60) as c:
+            r = c.post(path, json=body, headers={"x-mock-params": "tokens=20000;tps=1000000"})
+            ids.append(request_id(r))
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(ids) == 2
+    order = [rid for _, rid, _ in srv.write_log if rid in ids]
+    switches = sum(1 for a, b in itertools.pairwise(order) if a != b)
+    assert switches >= 20, switches  # interleaved, not one stream then the other
 
 
 def test_stall_is_cut_when_the_server_stops():
