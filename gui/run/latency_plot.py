@@ -34,6 +34,7 @@ from gui.run.plot_items import (
     TimeAxis,
     build_plots,
     marker_lines,
+    restyle_marker,
     stall_region,
     step_line,
     time_label,
@@ -44,6 +45,7 @@ from gui.widgets.elided_label import LiveLabel
 __all__ = ["REDRAW_MS", "LatencyPlot"]
 
 REDRAW_MS = 33
+SPARE_MARKERS = 6  # a run's markers: attempt, headers, TTFB, TTFT, first answer; and one more
 _HEADROOM = 1.3  # a range grows to this multiple of the data when the data outgrows it
 _FILL_LIMIT = 6000  # vertices; filling a longer step line costs more than it shows
 _CONTENT = (TextDelta, ThinkingDelta, RefusalDelta, ToolCallDelta)
@@ -84,6 +86,10 @@ class LatencyPlot(QWidget):
         self._gaps = BoundedSeries(keep="peak")
         self._counts = BoundedSeries(keep="last")
         self._items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []  # removed on reset
+        # Marker pairs are made ahead (here, after the window's first frame) and hidden on
+        # reset for the next run's markers, not made as a run starts: see `restyle_marker`.
+        self._markers: list[tuple[pg.InfiniteLine, pg.InfiniteLine]] = []  # shown
+        self._spare: list[tuple[pg.InfiniteLine, pg.InfiniteLine]] = []  # hidden
         self._live_stall: pg.LinearRegionItem | None = None
         self._offset = 0
         self._fresh_attempt = True  # markers TTFB/TTFT only for the first attempt shown
@@ -114,6 +120,7 @@ class LatencyPlot(QWidget):
         col.addWidget(self.graphics, 1)
         col.addWidget(self.no_timings, 1)
         self.set_theme(LIGHT)
+        self._spare = [self._new_marker() for _ in range(SPARE_MARKERS)]
 
     # --- what tests and the window read ---------------------------------------------------
 
@@ -171,8 +178,13 @@ class LatencyPlot(QWidget):
         self._gaps.clear()
         self._counts.clear()
         for plot, item in self._items:
-            plot.removeItem(item)
+            if isinstance(item, pg.InfiniteLine):
+                item.setVisible(False)  # kept for the next markers
+            else:
+                plot.removeItem(item)
         self._items.clear()
+        self._spare += self._markers
+        self._markers.clear()
         self._drop_live_stall()
         self._fresh_attempt, self._seen, self._count, self._ttft = True, set(), 0, None
         self._x0, self._max_gap, self._follow, self._now = None, 0.0, True, 0.0
@@ -361,10 +373,19 @@ class LatencyPlot(QWidget):
     def _marker(
         self, x: float, label: str, color: str, dash: bool = True, height: float = 0.95
     ) -> None:
-        line, twin = marker_lines(x, label, color, self._theme.plot_bg, dash, height)
-        self.gap_plot.addItem(line, ignoreBounds=True)
-        self.count_plot.addItem(twin, ignoreBounds=True)
-        self._items += [(self.gap_plot, line), (self.count_plot, twin)]
+        pair = self._spare.pop() if self._spare else self._new_marker()
+        restyle_marker(pair, x, label, color, self._theme.plot_bg, dash, height)
+        self._markers.append(pair)
+        self._items += [(self.gap_plot, pair[0]), (self.count_plot, pair[1])]
+
+    def _new_marker(self) -> tuple[pg.InfiniteLine, pg.InfiniteLine]:
+        """A hidden marker pair on both plots, for `_marker` to show."""
+        pair = marker_lines(0.0, "", self._theme.muted, self._theme.plot_bg)
+        self.gap_plot.addItem(pair[0], ignoreBounds=True)
+        self.count_plot.addItem(pair[1], ignoreBounds=True)
+        for item in pair:
+            item.setVisible(False)
+        return pair
 
     def _region(self, start: float, end: float) -> pg.LinearRegionItem:
         region = stall_region(start, end, self._theme.stall_fill)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
-from PySide6.QtGui import QGuiApplication, QImage, QTextCursor, QWheelEvent
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QTextCursor, QWheelEvent
 
 from core import Metrics, Progress
 from gui.main_window import MainWindow
@@ -261,6 +261,43 @@ def test_continue_seam_tooltip_numbering_and_scopes(qtbot: Any, window: MainWind
 def _label(item: Any) -> str:
     label = getattr(item, "label", None)
     return label.toPlainText() if label is not None else ""
+
+
+def test_a_new_run_reuses_the_last_runs_markers_and_shows_only_its_own(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """Markers are made ahead and kept hidden between runs (making them as a run started
+    stalled the loop as the first tokens came): a run shows exactly its own, in its colours,
+    and the plots hold no more marker items after many runs than after one."""
+    import pyqtgraph as pg
+
+    plot = window.latency_plot
+    theme = window._theme
+
+    def shown() -> dict[str, tuple[float, str]]:
+        return {
+            _label(item): (item.value(), item.pen.color().name())
+            for item in plot.gap_plot.items
+            if isinstance(item, pg.InfiniteLine) and item.isVisible() and _label(item)
+        }
+
+    def lines() -> int:
+        return sum(isinstance(i, pg.InfiniteLine) for i in plot.gap_plot.items)
+
+    configure(window, scenario="http_429", fail_first=1, prompt="markers once", retries=1)
+    send_and_wait(qtbot, window)
+    first = shown()
+    assert {"#2 retry", "headers #2", "TTFB #2", "TTFT #2"} <= set(first), first
+    assert first["TTFT #2"][1] == QColor(theme.accent).name()
+    after_one = lines()
+    for n in range(3):
+        configure(window, scenario="normal", prompt=f"markers again {n}")
+        send_and_wait(qtbot, window)
+    now = shown()
+    assert set(now) == {"headers", "TTFB", "TTFT"}, now  # the retry's marker is hidden again
+    assert now["TTFT"][1] == QColor(theme.accent).name()
+    assert now["TTFT"][0] != first["TTFT #2"][0]  # at this run's own time
+    assert lines() == after_one
 
 
 def test_retry_divider_is_numbered_like_the_attempts(qtbot: Any, window: MainWindow) -> None:
