@@ -193,23 +193,25 @@ class MetricsBuilder:
 
     def on_event(self, event: StreamEvent) -> float | None:
         """Returns the gap before this content event (ms), or None for other events."""
-        if isinstance(event, ProviderError):
-            self._silence_ends(event.t_ns, "error")
+        role = _ROLES.get(type(event))  # once per token: a dict lookup, not four isinstance
+        if role is None:
+            role = _ROLES[type(event)] = _role_of(event)
+        if role != "content":
+            if role:
+                self._silence_ends(event.t_ns, role)  # type: ignore[union-attr]
             return None
-        if isinstance(event, StopSignal):
-            self._silence_ends(event.t_ns, "end")
-            return None
-        if not isinstance(event, TextDelta | ThinkingDelta | RefusalDelta | ToolCallDelta):
-            return None
-        t_ns = event.t_ns
+        t_ns: int = event.t_ns  # type: ignore[union-attr]
         self.content_events += 1
         if self.first_content_ns is None:
             self.first_content_ns = t_ns
         if self.first_answer_ns is None and isinstance(event, TextDelta):
             self.first_answer_ns = t_ns
-        gap_ms = 0.0 if self.last_content_ns is None else (t_ns - self.last_content_ns) / 1e6
-        self._silence_ends(t_ns, "content")
-        self.last_content_ns = t_ns
+        last = self.last_content_ns
+        gap_ms = 0.0 if last is None else (t_ns - last) / 1e6
+        since = self.silent_since_ns
+        if since is not None and t_ns - since >= self.soft_stall_ns:
+            self.stalls.append(Stall(since / 1e6, (t_ns - since) / 1e6, "content"))
+        self.silent_since_ns = self.last_content_ns = t_ns
         return gap_ms
 
     def build(
@@ -267,6 +269,21 @@ class MetricsBuilder:
             content_events=self.content_events,
             tokens_per_s_note=note,
         )
+
+
+# What each event type is to the timings: content (a token), the end of a silence ("error",
+# "end"), or nothing (""). Filled as types are first seen.
+_ROLES: dict[type, str] = {}
+
+
+def _role_of(event: object) -> str:
+    if isinstance(event, ProviderError):
+        return "error"
+    if isinstance(event, StopSignal):
+        return "end"
+    if isinstance(event, TextDelta | ThinkingDelta | RefusalDelta | ToolCallDelta):
+        return "content"
+    return ""
 
 
 def _ms(t_ns: int | None) -> float | None:
