@@ -6,8 +6,8 @@ network read that completed it; for a plain body with no timings it is 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, TypeVar
 
 __all__ = [
     "ChunkReceived",
@@ -30,18 +30,49 @@ __all__ = [
 ]
 
 
+_T = TypeVar("_T")
+
+
+def _quick_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen slots dataclass an `__init__` that fills its slots through their own
+    setters. Frozen, the generated one calls `object.__setattr__` per field, half again the
+    cost; a stream makes a few of these per token (a read, its wire event, its delta), so
+    the classes made per token use this. Same signature, defaults and result."""
+    assert "__post_init__" not in vars(cls)
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    space: dict[str, Any] = {f"_set_{n}": getattr(cls, n).__set__ for n in names}
+    params = []
+    for f in fields(cls):  # type: ignore[arg-type]
+        assert f.default_factory is MISSING
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            space[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+    body = "".join(f"\n    _set_{n}(self, {n})" for n in names)
+    exec(f"def __init__(self, {', '.join(params)}):{body}", space)
+    init = space["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
+
+
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
     t_ns: int = 0
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class ThinkingDelta:
     text: str
     t_ns: int = 0
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class RefusalDelta:
     text: str
@@ -122,6 +153,7 @@ class ResponseStarted:
     t_ns: int = 0
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class ChunkReceived:
     index: int
@@ -130,6 +162,7 @@ class ChunkReceived:
     t_ns: int = 0
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class WireEvent:
     """One decoded SSE event or NDJSON line, before the dialect reads it."""
