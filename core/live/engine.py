@@ -231,15 +231,27 @@ class _Outbox:
         self._pacing: asyncio.Task[None] | None = None  # a long frame going out
 
     def event(self, run_id: int, event: Any) -> None:
-        batcher = self._events.get(run_id)
-        if batcher is None:
-            batcher = self._events[run_id] = Batcher()
-            self._pending.append(("events", run_id, batcher))
-        batcher.add(event)
-        self._count += 1
-        if self._count >= BATCH_EVENTS:
-            self.flush()
-        elif self._handle is None:
+        self.events(run_id, [event])
+
+    def events(self, run_id: int, events: list[Any]) -> None:
+        """Events of one run, in order (a network read's come together): filed into the
+        pending frame, which goes out when it holds BATCH_EVENTS or after FLUSH_S."""
+        done = 0
+        while done < len(events):
+            batcher = self._events.get(run_id)
+            if batcher is None:
+                batcher = self._events[run_id] = Batcher()
+                self._pending.append(("events", run_id, batcher))
+            room = BATCH_EVENTS - self._count  # none while a long frame goes out: all wait
+            part = events[done : done + room] if room > 0 else events[done:]
+            add = batcher.add
+            for event in part:
+                add(event)
+            self._count += len(part)
+            done += len(part)
+            if self._count >= BATCH_EVENTS:
+                self.flush()
+        if self._count and self._handle is None:
             self._handle = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
 
     def send(self, message: tuple[Any, ...]) -> None:
@@ -419,10 +431,15 @@ async def _run_one(
         Path(recording).parent.mkdir(parents=True, exist_ok=True)
         saved = RunRecorder(Path(recording))
     recorder = TeeRecorder(saved, kept) if saved or kept else None
-    agen = run_session(cancel=cancel, recorder=recorder, client=client, **kwargs)
+    agen = run_session(cancel=cancel, recorder=recorder, client=client, grouped=True, **kwargs)
     try:
         async for event in agen:
-            if isinstance(event, SessionFinished):  # the breaker has recorded the verdict
+            if type(event) is list:  # a network read's events
+                out.events(run_id, event)
+                if not out.writable.is_set():  # the window lags: read the network later
+                    out.flush()
+                    await out.writable.wait()
+            elif isinstance(event, SessionFinished):  # the breaker has recorded the verdict
                 out.send(("breaker", run_id, breaker))
                 out.event(run_id, event)
                 out.flush()

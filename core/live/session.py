@@ -49,6 +49,7 @@ async def run_session(
     sleep: Any = None,  # async (delay_s) -> None; tests pass one that records the delay
     previous: SessionFinished | None = None,
     gate: Ticket | None = None,  # a race's start gate (the first attempt waits at it)
+    grouped: bool = False,  # a network read's events as one list (see `run`)
 ) -> AsyncIterator[Any]:
     """With `previous`, continue that session from its stitched text (Continue pressed after
     the fact): `spec` is ignored for the original request, `continuations` counts anew.
@@ -101,6 +102,7 @@ async def run_session(
                 attempt=attempt,
                 segment=len(segments),
                 gate=gate,
+                grouped=grouped,
             )
             async with contextlib.aclosing(stream):
                 async for event in stream:

@@ -243,3 +243,58 @@ async def test_a_long_frame_goes_out_as_the_reader_takes_it_and_keeps_its_place(
     transport.close()
     stream.close()
     assert frames == [[("big", 1, big)], [("after", 1)]]
+
+
+async def test_a_reads_events_fill_frames_in_order_and_wait_behind_a_long_frame() -> None:
+    """A network read's events are filed together (`events`): frames still hold at most
+    BATCH_EVENTS, and while a long frame is going out, everything filed meanwhile waits
+    behind it and follows it in order."""
+    import asyncio
+
+    from core.live.engine import (
+        BATCH_EVENTS,
+        OUTBOX_BYTES,
+        PACED_BYTES,
+        _Outbox,
+        _Pipe,
+        _read_frame,
+    )
+    from core.stream.batches import DeltaBatch
+    from core.stream.events import TextDelta
+
+    loop = asyncio.get_running_loop()
+    r, w = os.pipe()
+    transport, pipe = await loop.connect_write_pipe(_Pipe, os.fdopen(w, "wb", buffering=0))
+    transport.set_write_buffer_limits(high=OUTBOX_BYTES)
+    out = _Outbox(transport, pipe.writable)
+    deltas = [TextDelta(f"{i} ", i) for i in range(2 * BATCH_EVENTS + 5)]
+    out.events(1, deltas)  # two full frames go out; five events wait
+    big = os.urandom(3 * PACED_BYTES)
+    out.send(("big", 1, big))  # with the five before it
+    out.events(1, deltas)  # behind the long frame, though past BATCH_EVENTS
+    out.send(("done", 1))
+    frames: list[Any] = []
+    stream = open(r, "rb", buffering=1 << 16)  # noqa: SIM115
+
+    def read_all() -> None:
+        while not frames or frames[-1][-1] != ("done", 1):
+            frames.append(_read_frame(stream))
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    await out.drained()
+    await asyncio.to_thread(reader.join, 20)
+    transport.close()
+    stream.close()
+    messages = [m for frame in frames for m in frame]
+    kinds = [m[0] for m in messages]
+    assert kinds == ["events", "events", "events", "big", "events", "done"]
+    texts = [
+        "".join(b.text for b in m[2] if isinstance(b, DeltaBatch))
+        for m in messages
+        if m[0] == "events"
+    ]
+    sizes = [sum(len(b) for b in m[2]) for m in messages if m[0] == "events"]
+    assert sizes == [BATCH_EVENTS, BATCH_EVENTS, 5, len(deltas)]
+    whole = "".join(d.text for d in deltas)
+    assert "".join(texts[:3]) == whole and texts[3] == whole

@@ -88,6 +88,27 @@ async def test_events_are_stamped_in_order_with_phases(mock: MockServer) -> None
     assert verdict.metrics.chunks == len(chunks)
 
 
+async def test_grouped_runs_give_each_reads_events_as_one_list(mock: MockServer) -> None:
+    """`grouped=True` (the engine's way): a network read's events come as one list, the
+    read first, then the wire events it completed and their stream events; flattened, it
+    is the same run."""
+    spec = spec_for(mock, "normal", "tokens=60;tps=2000")
+    items = [item async for item in run(spec, grouped=True)]
+    groups = [item for item in items if isinstance(item, list)]
+    assert groups and all(isinstance(g[0], ChunkReceived) for g in groups)
+    for group in groups:
+        index = group[0].index
+        assert all(not isinstance(e, ChunkReceived) for e in group[1:])
+        assert all(w.chunk_index == index for w in group if isinstance(w, WireEvent))
+    flat = [e for item in items for e in (item if isinstance(item, list) else [item])]
+    plain = await collect(spec)
+    text = "".join(e.text for e in flat if isinstance(e, TextDelta))
+    assert text == "".join(e.text for e in plain if isinstance(e, TextDelta)) == reply_text(60)
+    assert flat[-1].verdict.label == plain[-1].verdict.label == "completed/natural"
+    assert flat[-1].verdict.metrics.chunks == len(groups)  # every read came grouped
+    assert not any(isinstance(e, list) for e in plain)
+
+
 async def test_total_timeout(mock: MockServer) -> None:
     events = await collect(spec_for(mock, "normal", "tokens=400;tps=50", total_s=0.3))
     assert events[-1].verdict.label == "interrupted/total_timeout"
