@@ -488,6 +488,8 @@ async def _race_one(run_id: int, kwargs: dict[str, Any], race: Any, out: _Outbox
 def _preload() -> None:
     """Load what a run needs while the engine is idle, so the first Send does not wait for
     it (a command that arrives meanwhile waits only for the rest of this)."""
+    import importlib
+
     import core.live.session
     import core.record.history
     import core.record.savefile
@@ -495,6 +497,20 @@ def _preload() -> None:
     from core.live.netreader import shared_reader
 
     shared_reader()  # its process starts now, not in the first run's first reads
+    # What httpcore loads on its first request: 80-100 ms here, which the first run spent
+    # between its start and its request (anyio's asyncio backend, mostly).
+    for name in _FIRST_REQUEST_MODULES:
+        with contextlib.suppress(ImportError):  # a later release may have moved one
+            importlib.import_module(name)
+
+
+_FIRST_REQUEST_MODULES = (
+    "anyio._backends._asyncio",
+    "anyio.streams.tls",
+    "anyio.to_thread",
+    "encodings.idna",
+    "sniffio",
+)
 
 
 async def _serve(in_fd: int, out_fd: int) -> None:
