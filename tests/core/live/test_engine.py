@@ -218,7 +218,7 @@ async def test_a_long_frame_goes_out_as_the_reader_takes_it_and_keeps_its_place(
     read it, and what was sent after it still comes after it."""
     import asyncio
 
-    from core.live.engine import OUTBOX_BYTES, PACED_BYTES, _Outbox, _Pipe, _read_frame
+    from core.live.engine import OUTBOX_BYTES, PACED_BYTES, _Outbox, _Pipe
 
     loop = asyncio.get_running_loop()
     r, w = os.pipe()
@@ -229,20 +229,31 @@ async def test_a_long_frame_goes_out_as_the_reader_takes_it_and_keeps_its_place(
     out.send(("big", 1, big))
     out.send(("after", 1))
     assert transport.get_write_buffer_size() <= PACED_BYTES  # the reader has read nothing
+    frames = await _read_frames(out, transport, r, lambda frames: len(frames) == 2)
+    assert frames == [[("big", 1, big)], [("after", 1)]]
+
+
+async def _read_frames(out: Any, transport: Any, fd: int, done: Any) -> list[Any]:
+    """The frames an outbox writes to the pipe `fd`, read by another thread (as the window's
+    reader reads them) until `done(frames)`, once the outbox has drained."""
+    import asyncio
+
+    from core.live.engine import _read_frame
+
     frames: list[Any] = []
-    stream = open(r, "rb", buffering=1 << 16)  # noqa: SIM115
+    stream = open(fd, "rb", buffering=1 << 16)  # noqa: SIM115
 
-    def read_two() -> None:
-        frames.append(_read_frame(stream))
-        frames.append(_read_frame(stream))
+    def read() -> None:
+        while not done(frames):
+            frames.append(_read_frame(stream))
 
-    reader = threading.Thread(target=read_two)
+    reader = threading.Thread(target=read)
     reader.start()
     await out.drained()
     await asyncio.to_thread(reader.join, 20)
     transport.close()
     stream.close()
-    assert frames == [[("big", 1, big)], [("after", 1)]]
+    return frames
 
 
 async def test_a_reads_events_fill_frames_in_order_and_wait_behind_a_long_frame() -> None:
@@ -251,14 +262,7 @@ async def test_a_reads_events_fill_frames_in_order_and_wait_behind_a_long_frame(
     behind it and follows it in order."""
     import asyncio
 
-    from core.live.engine import (
-        BATCH_EVENTS,
-        OUTBOX_BYTES,
-        PACED_BYTES,
-        _Outbox,
-        _Pipe,
-        _read_frame,
-    )
+    from core.live.engine import BATCH_EVENTS, OUTBOX_BYTES, PACED_BYTES, _Outbox, _Pipe
     from core.stream.batches import DeltaBatch
     from core.stream.events import TextDelta
 
@@ -273,19 +277,7 @@ async def test_a_reads_events_fill_frames_in_order_and_wait_behind_a_long_frame(
     out.send(("big", 1, big))  # with the five before it
     out.events(1, deltas)  # behind the long frame, though past BATCH_EVENTS
     out.send(("done", 1))
-    frames: list[Any] = []
-    stream = open(r, "rb", buffering=1 << 16)  # noqa: SIM115
-
-    def read_all() -> None:
-        while not frames or frames[-1][-1] != ("done", 1):
-            frames.append(_read_frame(stream))
-
-    reader = threading.Thread(target=read_all)
-    reader.start()
-    await out.drained()
-    await asyncio.to_thread(reader.join, 20)
-    transport.close()
-    stream.close()
+    frames = await _read_frames(out, transport, r, lambda f: bool(f) and f[-1][-1] == ("done", 1))
     messages = [m for frame in frames for m in frame]
     kinds = [m[0] for m in messages]
     assert kinds == ["events", "events", "events", "big", "events", "done"]
