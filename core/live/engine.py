@@ -231,20 +231,22 @@ class _Outbox:
         self._pacing: asyncio.Task[None] | None = None  # a long frame going out
 
     def event(self, run_id: int, event: Any) -> None:
-        self.events(run_id, [event])
+        """One event of a run (a race's lanes send theirs one at a time)."""
+        self._batcher(run_id).add(event)
+        self._count += 1
+        if self._count >= BATCH_EVENTS:
+            self.flush()
+        elif self._handle is None:
+            self._handle = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
 
     def events(self, run_id: int, events: list[Any]) -> None:
         """Events of one run, in order (a network read's come together): filed into the
         pending frame, which goes out when it holds BATCH_EVENTS or after FLUSH_S."""
         done = 0
         while done < len(events):
-            batcher = self._events.get(run_id)
-            if batcher is None:
-                batcher = self._events[run_id] = Batcher()
-                self._pending.append(("events", run_id, batcher))
             room = BATCH_EVENTS - self._count  # none while a long frame goes out: all wait
             part = events[done : done + room] if room > 0 else events[done:]
-            add = batcher.add
+            add = self._batcher(run_id).add
             for event in part:
                 add(event)
             self._count += len(part)
@@ -253,6 +255,14 @@ class _Outbox:
                 self.flush()
         if self._count and self._handle is None:
             self._handle = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
+
+    def _batcher(self, run_id: int) -> Batcher:
+        """The pending frame's batcher for `run_id` (a new one after each flush)."""
+        batcher = self._events.get(run_id)
+        if batcher is None:
+            batcher = self._events[run_id] = Batcher()
+            self._pending.append(("events", run_id, batcher))
+        return batcher
 
     def send(self, message: tuple[Any, ...]) -> None:
         self._pending.append(message)
