@@ -802,6 +802,23 @@ def test_full_speed_streams_take_turns(srv):
     assert switches >= 20, switches  # interleaved, not one stream then the other
 
 
+def test_full_speed_tokens_already_due_share_writes_of_whole_events(client, srv):
+    """Over 10,000 tok/s the tokens already due go out together, up to 64 a write, each
+    write ending at an event's end: the same body, in fewer writes."""
+    resp = send(client, "openai-chat", params="tokens=2000;tps=1000000;first_byte_ms=0")
+    body = resp.content
+    assert read("openai-chat", body).text == reply_text(2000)
+    sizes = [n for _, rid, n in srv.write_log if rid == request_id(resp)]
+    assert sum(sizes) == len(body)
+    assert len(sizes) < len(sse_data(body)) / 4
+    offset = 0
+    for size in sizes:
+        piece = body[offset : offset + size]
+        offset += size
+        assert piece.endswith(b"\n\n")
+        assert piece.count(b"\n\n") <= 64
+
+
 def test_stall_is_cut_when_the_server_stops():
     server = start_mock_server(defaults={"tps": "5000"})
     path, body = build("openai-chat", "mock-stall", [("user", "hi")], None)
