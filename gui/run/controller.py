@@ -50,15 +50,16 @@ __all__ = ["FLUSH_MS", "RunController"]
 
 log = logging.getLogger(__name__)
 
-# A frame's share of work on the engine's messages: what is left waits for the next frame
-# (and the engine for room), so a backlog never freezes the window for a long frame.
+# A frame's share of work on the engine's messages, the views' work on them included (it
+# grows with what was relayed, text layout above all): what is left waits for the next
+# frame (and the engine for room), so a backlog never freezes the window for a long frame.
+# Each slice is shown before the clock is read; flushing once a frame, after the relay,
+# left the views' work outside the budget and made 20-30 ms frames on a fast stream.
 PUMP_BUDGET_S = 0.010
-# The views' work comes after the relay, at the frame's flush, and grows with what was
-# relayed (text layout above all): a frame relays at most this many events, so a backlog
-# (after a slow paint) is drained over a few bounded frames, not one long one. 60 frames a
-# second of it is still ~60,000 tokens a second.
+# and at most this many events a frame whatever the clock says; 60 frames a second of it
+# is still ~60,000 tokens a second
 PUMP_EVENTS = 2048
-_SLICE = 256  # events relayed between two looks at the clock
+_SLICE = 256  # events relayed and shown between two looks at the clock
 _BATCHES = (ChunkBatch, WireBatch, DeltaBatch)
 
 
@@ -327,7 +328,7 @@ class RunController(EventRelay):
                     message = (message[0], message[1], head)
                 relayed += sum(len(e) if type(e) in _BATCHES else 1 for e in message[2])
             self._on_message(message)
-        self.flush()
+            self.flush()  # the views' work inside the budget: it grows with what was relayed
         if self._run is None and self._queued is None and not self._backlog:
             self._timer.stop()
 
