@@ -22,6 +22,7 @@ import asyncio
 import collections
 import contextlib
 import itertools
+import os
 import select
 import socket
 import subprocess
@@ -53,6 +54,9 @@ READ_SIZE = readerproc.READ_SIZE
 
 _shared: Reader | None = None
 _shared_lock = threading.Lock()
+# Where a new reader process is started from, when its starter's thread must not pass on
+# its own priority (the engine lowers its parsing thread's: `yield_cpu`).
+_starter: Callable[[Callable[[], Reader]], Reader] | None = None
 
 
 class ReaderGone(OSError):
@@ -87,10 +91,34 @@ def shared_reader() -> Reader:
             _shared = None
             if sys.platform == "linux":
                 with contextlib.suppress(OSError, subprocess.SubprocessError):
-                    _shared = ProcessReader()
+                    _shared = _starter(ProcessReader) if _starter else ProcessReader()
             if _shared is None:
-                _shared = ThreadReader()
+                _shared = _starter(ThreadReader) if _starter else ThreadReader()
         return _shared
+
+
+def yield_cpu(nice: int) -> bool:
+    """Lower the calling thread's priority by `nice` (Linux: a thread's own; the threads and
+    processes it starts later inherit it) while the reader keeps its own: the reader
+    process, and the thread here that takes what it read, are started first (or again,
+    later) from a thread kept at the old priority. Returns whether it was lowered."""
+    global _starter
+    if sys.platform != "linux" or _starter is not None:
+        return False
+    from concurrent.futures import ThreadPoolExecutor
+
+    starter = ThreadPoolExecutor(1, thread_name_prefix="netreader-starter")
+
+    def start(make: Callable[[], Reader]) -> Reader:
+        return starter.submit(make).result()
+
+    start(shared_reader)  # the starter's thread exists now, at the old priority
+    _starter = start
+    try:
+        os.nice(nice)
+    except OSError:
+        return False
+    return True
 
 
 async def started() -> Reader:

@@ -5,6 +5,8 @@ batches, in order, with the child's stamps."""
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -159,6 +161,44 @@ def test_close_mid_run_stops_the_process_and_its_reader(mock: MockServer) -> Non
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not any(t.name == "engine-reader" for t in threading.enumerate())
+
+
+def _nice(pid: int, tid: int | None = None) -> int:
+    """A process's (or one of its threads') nice value, from /proc (field 19 of stat)."""
+    stat = Path(f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[16])
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(c) for task in tasks for c in (task / "children").read_text().split()]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the reader has a process on Linux")
+def test_the_engine_parses_at_a_lower_priority_than_its_network_reader(
+    engine: EngineClient, mock: MockServer
+) -> None:
+    """The window draws before the engine parses; the reader process, whose stamps are the
+    timings, keeps the priority the app has, and so does a reader started again later."""
+    from core.live.engine import ENGINE_NICE
+
+    base = _nice(os.getpid(), threading.get_native_id())
+    label = collect_verdict(engine, spec_for(mock, tokens=20))
+    assert label == "completed/natural"
+    assert _nice(engine.pid) == min(19, base + ENGINE_NICE)  # its main thread: the parsing
+    (reader,) = _children(engine.pid)
+    assert _nice(reader) == base
+    os.kill(reader, signal.SIGKILL)
+    labels = [collect_verdict(engine, spec_for(mock, tokens=20)) for _ in range(2)]
+    assert labels[-1] == "completed/natural"  # the first may end as engine_failed
+    (again,) = _children(engine.pid)
+    assert again != reader and _nice(again) == base
+
+
+def collect_verdict(engine: EngineClient, spec: RunSpec) -> str:
+    events = events_of(collect(engine, engine.start(spec=spec)))
+    (finished,) = [e for e in events if isinstance(e, SessionFinished)]
+    return finished.verdict.label
 
 
 def test_a_race_runs_in_the_engine_lean_and_stops_on_request(
