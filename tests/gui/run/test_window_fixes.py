@@ -300,6 +300,41 @@ def test_a_new_run_reuses_the_last_runs_markers_and_shows_only_its_own(
     assert lines() == after_one
 
 
+def test_the_graph_is_redrawn_less_often_while_tokens_pour_in(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """Over ~3,000 tok/s (more than FAST_TOKENS since the last redraw) the graph is redrawn
+    every REDRAW_FAST_MS, and at 30 Hz again once the stream slows down; each redraw still
+    shows every token counted so far."""
+    from core import TextDelta
+    from core.stream.batches import Batcher
+    from gui.run.latency_plot import FAST_TOKENS, REDRAW_FAST_MS, REDRAW_MS
+
+    configure(window, tokens=20)
+    send_and_wait(qtbot, window)
+    plot = window.latency_plot
+    plot._redraw()
+    assert plot._timer.interval() == REDRAW_MS
+    t0 = 10**9
+
+    def tokens(n: int) -> None:
+        nonlocal t0
+        batcher = Batcher()
+        for i in range(n):
+            batcher.add(TextDelta("x", t0 + 1000 * i))
+        t0 += 1000 * n
+        plot.on_events_received(batcher.take())
+
+    before = plot.point_count()
+    tokens(FAST_TOKENS + 1)
+    plot._redraw()
+    assert plot._timer.interval() == REDRAW_FAST_MS
+    assert plot.point_count() == before + FAST_TOKENS + 1
+    tokens(FAST_TOKENS)
+    plot._redraw()
+    assert plot._timer.interval() == REDRAW_MS
+
+
 def test_retry_divider_is_numbered_like_the_attempts(qtbot: Any, window: MainWindow) -> None:
     configure(window, scenario="http_429", fail_first=1, prompt="numbered retry")
     send_and_wait(qtbot, window)
