@@ -5,6 +5,7 @@ warning, the headers figure, tokens/s reasons and the limit More tokens sent."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -333,6 +334,40 @@ def test_the_graph_is_redrawn_less_often_while_tokens_pour_in(
     tokens(FAST_TOKENS)
     plot._redraw()
     assert plot._timer.interval() == REDRAW_MS
+
+
+def test_a_range_outgrown_again_soon_grows_further(qtbot: Any, window: MainWindow) -> None:
+    """A range the data outgrows grows to 1.3x the data; outgrown again within 0.25 s (a
+    fast stream), to 2x, so the axes are redrawn less often; after a pause, 1.3x again."""
+    from core import TextDelta
+    from core.stream.batches import Batcher
+
+    configure(window, tokens=20)
+    send_and_wait(qtbot, window)
+    plot = window.latency_plot
+    now = [time.monotonic() + 10.0]  # past the run's own growths
+    plot.clock = lambda: now[0]
+    t = [int(plot.x_range()[1] * 1e9)]
+
+    def outgrow() -> tuple[float, float]:
+        """Tokens past the right edge, a redraw: (the data's end, the range's end)."""
+        batcher = Batcher()
+        x_end = plot.x_range()[1] * 1.5
+        while t[0] < x_end * 1e9:
+            t[0] += 2_000_000
+            batcher.add(TextDelta("x", t[0]))
+        plot.on_events_received(batcher.take())
+        plot._redraw()
+        return plot._counts.last_x, plot.x_range()[1]
+
+    first = outgrow()
+    assert first[1] == pytest.approx(first[0] * 1.3, rel=1e-3)
+    now[0] += 0.1
+    again = outgrow()
+    assert again[1] == pytest.approx(again[0] * 2.0, rel=1e-3)
+    now[0] += 1.0
+    later = outgrow()
+    assert later[1] == pytest.approx(later[0] * 1.3, rel=1e-3)
 
 
 def test_retry_divider_is_numbered_like_the_attempts(qtbot: Any, window: MainWindow) -> None:
