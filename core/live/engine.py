@@ -55,15 +55,15 @@ INBOX_FRAMES = 16
 # stream began (bench/gui_throughput.py, 2 cores).
 BATCH_EVENTS = 512
 OUTBOX_BYTES = 4 * 1024 * 1024
+PACED_BYTES = 1024 * 1024  # a longer frame goes out a quarter of this at a time
+_HEADER = struct.Struct("!I")
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
 # The engine parses at a lower priority than the window draws (the network reader keeps
 # its own: its stamps are the timings). On two cores a fast stream's start had the engine,
 # its reader, the server and the window all wanting a core, and the window's frames took
 # twice their time: loop lag p99 at 20,000 tokens went from 33-72 ms to 26-45 ms over eight
 # interleaved runs each, and the throughput stayed the same (bench/gui_throughput.py).
 ENGINE_NICE = 10
-PACED_BYTES = 1024 * 1024  # a longer frame goes out a quarter of this at a time
-_HEADER = struct.Struct("!I")
-_PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 def _frame(messages: list[tuple[Any, ...]]) -> bytes:
@@ -513,9 +513,10 @@ def _preload() -> None:
     import core.record.history
     import core.record.savefile
     import core.stream.dialects  # noqa: F401
-    from core.live.netreader import yield_cpu
+    from core.live.netreader import shared_reader, yield_cpu
 
-    yield_cpu(ENGINE_NICE)  # the reader's process starts now, not in the first run's reads
+    shared_reader()  # its process starts now, not in the first run's first reads
+    yield_cpu(ENGINE_NICE)
     # What httpcore loads on its first request: 80-100 ms here, which the first run spent
     # between its start and its request (anyio's asyncio backend, mostly).
     for name in _FIRST_REQUEST_MODULES:
